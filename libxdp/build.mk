@@ -1,0 +1,140 @@
+# Rules that build the drop-in libxdp from a prepared upstream tree.
+#
+#   make -f libxdp/build.mk SRC=build/src OUT=build/out [PREFIX=/usr/local] [EXTRA_CFLAGS=...]
+#
+# SRC is a tree made by libxdp/prepare-source.sh; everything is written below OUT:
+#   OUT/lib/libxdp.so.1 (+ the full version and libxdp.so links), OUT/lib/libxdp.a
+#   OUT/include/xdp/*.h, OUT/lib/pkgconfig/libxdp.pc, OUT/lib/bpf/*.o
+# `install` copies them to DESTDIR/PREFIX the way a distribution lays them out.
+
+SRC ?= build/src
+OUT ?= build/out
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BPF_OBJECT_DIR ?= $(LIBDIR)/bpf
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+M4 ?= m4
+PKG_CONFIG ?= pkg-config
+AR ?= ar
+CFLAGS ?= -O2 -g
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+LIBXDP_SRC := $(SRC)/lib/libxdp
+OBJ := $(OUT)/obj
+
+ifneq ($(MAKECMDGOALS),clean)
+ifeq ($(wildcard $(LIBXDP_SRC)/xsk.c),)
+$(error $(SRC) holds no prepared upstream tree; run libxdp/prepare-source.sh $(SRC))
+endif
+ifneq ($(shell $(PKG_CONFIG) --atleast-version=1.0 libbpf && echo ok),ok)
+$(error libbpf >= 1.0 development files not found by $(PKG_CONFIG) (apt-get install libbpf-dev))
+endif
+endif
+
+# Upstream's symbol versions: the newest LIBXDP_x.y.z node names the library version.
+LIBXDP_VERSION := $(shell sed -ne 's/^LIBXDP_\([0-9.]*\) {.*/\1/p' $(LIBXDP_SRC)/libxdp.map 2>/dev/null | tail -n 1)
+LIBXDP_MAJOR := $(firstword $(subst ., ,$(LIBXDP_VERSION)))
+TOOLS_VERSION := $(shell sed -ne 's/^XDP_TOOLS_VERSION=//p' $(HERE)/upstream.conf)
+
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf libelf zlib)
+LIBBPF_VERSION := $(shell $(PKG_CONFIG) --modversion libbpf)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+ARCH_INCLUDES := $(if $(MULTIARCH),$(if $(wildcard /usr/include/$(MULTIARCH)),-I/usr/include/$(MULTIARCH)))
+
+DEFINES := $(foreach d,$(shell sed -e '/^\#/d' -e '/^$$/d' $(HERE)/config.defs),-D'$(d)') \
+	-DBPF_OBJECT_PATH='"$(BPF_OBJECT_DIR)"' -DLIBBPF_VERSION='"$(LIBBPF_VERSION)"' \
+	-DLIBBPF_DYNAMIC
+
+LIB_CFLAGS := -std=gnu11 $(CFLAGS) -Wall -Wextra $(DEFINES) -I$(SRC)/headers $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wno-unused-value -Wno-pointer-sign \
+	-Wno-compare-distinct-pointer-types -Wno-visibility -Werror -fno-stack-protector \
+	$(DEFINES) -I$(SRC)/headers -I$(LIBXDP_SRC) $(LIBBPF_CFLAGS) $(ARCH_INCLUDES)
+
+LIB_OBJS := libxdp xsk
+BPF_PROGS := xdp-dispatcher xsk_def_xdp_prog xsk_def_xdp_prog_5.3
+BPF_OBJS := $(BPF_PROGS:%=$(OUT)/lib/bpf/%.o)
+HEADERS := $(wildcard $(SRC)/headers/xdp/*.h)
+LIB_DEPS := $(wildcard $(LIBXDP_SRC)/*.h) $(HEADERS) $(HERE)/config.defs
+
+SHARED_LIB := $(OUT)/lib/libxdp.so.$(LIBXDP_VERSION)
+STATIC_LIB := $(OUT)/lib/libxdp.a
+PC_FILE := $(OUT)/lib/pkgconfig/libxdp.pc
+INSTALLED_HEADERS := $(HEADERS:$(SRC)/headers/xdp/%=$(OUT)/include/xdp/%)
+
+.PHONY: all clean install
+all: $(SHARED_LIB) $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR) $(OUT)/lib/libxdp.so \
+	$(STATIC_LIB) $(BPF_OBJS) $(PC_FILE) $(INSTALLED_HEADERS)
+
+$(OBJ)/shared/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -DSHARED -c $< -o $@
+
+$(OBJ)/static/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
+
+$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(LIBXDP_SRC)/libxdp.map
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
+		-Wl,--version-script=$(LIBXDP_SRC)/libxdp.map \
+		$(filter %.o,$^) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) $(LIBBPF_LIBS) -o $@
+
+$(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR): $(SHARED_LIB)
+	ln -sf $(<F) $@
+
+$(OUT)/lib/libxdp.so: $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR)
+	ln -sf $(<F) $@
+
+# The static library carries the BPF objects inside, so users need no files at run time.
+$(OBJ)/embedded-bpf.S: $(BPF_OBJS) $(HERE)/embed-bpf.sh
+	@mkdir -p $(@D)
+	$(HERE)/embed-bpf.sh $@ $(BPF_OBJS)
+
+$(OBJ)/embedded-bpf.o: $(OBJ)/embedded-bpf.S
+	$(CC) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS:%=$(OBJ)/static/%.o) $(OBJ)/embedded-bpf.o
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(OBJ)/xdp-dispatcher.c: $(LIBXDP_SRC)/xdp-dispatcher.c.in $(HERE)/config.defs
+	@mkdir -p $(@D)
+	$(M4) $(DEFINES) $< > $@ || { rm -f $@; exit 1; }
+
+$(OUT)/lib/bpf/xdp-dispatcher.o: $(OBJ)/xdp-dispatcher.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/lib/bpf/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(PC_FILE): $(LIBXDP_SRC)/libxdp.pc.template $(HERE)/upstream.conf
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TOOLS_VERSION)|' \
+		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' $< > $@
+
+$(OUT)/include/xdp/%.h: $(SRC)/headers/xdp/%.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(INCLUDEDIR)/xdp $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BPF_OBJECT_DIR)
+	install -m 0644 $(INSTALLED_HEADERS) $(DESTDIR)$(INCLUDEDIR)/xdp/
+	install -m 0644 $(PC_FILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED_LIB)) $(DESTDIR)$(LIBDIR)/libxdp.so.$(LIBXDP_MAJOR)
+	ln -sf libxdp.so.$(LIBXDP_MAJOR) $(DESTDIR)$(LIBDIR)/libxdp.so
+	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(BPF_OBJECT_DIR)/
+
+clean:
+	rm -rf $(OUT)
