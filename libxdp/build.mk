@@ -61,7 +61,14 @@ LIB_OBJS := libxdp xsk
 BPF_PROGS := xdp-dispatcher xsk_def_xdp_prog xsk_def_xdp_prog_5.3
 BPF_OBJS := $(BPF_PROGS:%=$(OUT)/lib/bpf/%.o)
 HEADERS := $(wildcard $(SRC)/headers/xdp/*.h)
-LIB_DEPS := $(wildcard $(LIBXDP_SRC)/*.h) $(HEADERS) $(HERE)/config.defs
+# Anything baked into the objects (paths, compiler, flags) is recorded here, so changing
+# it (say PREFIX between `make` and `make install`) rebuilds what depends on it.
+CONFIG_STAMP := $(OBJ)/config
+CONFIG_LINE := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(BPF_OBJECT_DIR)|$(CC)|$(CLANG)|$(CFLAGS)|$(EXTRA_CFLAGS)|$(EXTRA_LDFLAGS)|$(LIBBPF_VERSION)
+ifneq ($(MAKECMDGOALS),clean)
+$(shell mkdir -p $(OBJ) && { [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)' ] || echo '$(CONFIG_LINE)' > $(CONFIG_STAMP); })
+endif
+LIB_DEPS := $(wildcard $(LIBXDP_SRC)/*.h) $(HEADERS) $(HERE)/config.defs $(CONFIG_STAMP)
 
 SHARED_LIB := $(OUT)/lib/libxdp.so.$(LIBXDP_VERSION)
 STATIC_LIB := $(OUT)/lib/libxdp.a
@@ -80,7 +87,7 @@ $(OBJ)/static/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
 
-$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(LIBXDP_SRC)/libxdp.map
+$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(LIBXDP_SRC)/libxdp.map $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
 		-Wl,--version-script=$(LIBXDP_SRC)/libxdp.map \
@@ -117,7 +124,7 @@ $(OUT)/lib/bpf/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(PC_FILE): $(LIBXDP_SRC)/libxdp.pc.template $(HERE)/upstream.conf
+$(PC_FILE): $(LIBXDP_SRC)/libxdp.pc.template $(HERE)/upstream.conf $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TOOLS_VERSION)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' $< > $@
