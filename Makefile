@@ -10,13 +10,16 @@
 BUILD ?= build
 SRC := $(BUILD)/src
 OUT := $(BUILD)/out
+# Unpatched upstream, built the same way, for the pristine-vs-patched comparison.
+PRISTINE_SRC := $(BUILD)/pristine
+PRISTINE_OUT := $(BUILD)/out-pristine
 PREFIX ?= /usr/local
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all lib source demo test test-c test-rust lint install patches patches-check clean
+.PHONY: all lib pristine-lib source demo test test-c test-rust lint install patches patches-check clean
 all: lib
 
 # prepare-source.sh is cheap when nothing changed, so it runs every time.
@@ -25,6 +28,10 @@ source:
 
 lib: source
 	@$(LIB_MAKE) SRC=$(SRC) OUT=$(OUT) PREFIX=$(PREFIX)
+
+pristine-lib:
+	@./libxdp/prepare-source.sh --pristine $(PRISTINE_SRC)
+	@$(LIB_MAKE) SRC=$(PRISTINE_SRC) OUT=$(PRISTINE_OUT) PREFIX=$(PREFIX)
 
 install: source
 	@$(LIB_MAKE) SRC=$(SRC) OUT=$(OUT) PREFIX=$(PREFIX) install
