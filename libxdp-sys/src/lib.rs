@@ -1,0 +1,52 @@
+//! Raw FFI bindings to libxdp, the XDP program and AF_XDP socket library of
+//! [xdp-tools](https://github.com/xdp-project/xdp-tools), built with the xdp-netns patches that
+//! make it safe for processes that serve devices in several network namespaces.
+//!
+//! Everything here mirrors the C API of `<xdp/libxdp.h>` and `<xdp/xsk.h>` one to one:
+//! `xdp_program__*`, `xdp_multiprog__*`, `xsk_umem__*`, `xsk_socket__*` and the `libxdp_*`
+//! helpers, plus the `static inline` ring helpers of xsk.h (`xsk_ring_prod__reserve`,
+//! `xsk_ring_cons__peek`, ...), which the build compiles into real functions. libbpf types
+//! (`bpf_object`, `bpf_program`, ...) are those of [`libbpf_sys`], re-exported here as
+//! [`libbpf_sys`], so both crates agree on them.
+//!
+//! # Features
+//!
+//! - `vendored` (default): build libxdp from the pinned upstream release with patches/ applied,
+//!   as a static library with its BPF objects embedded (needs clang with the BPF target, m4,
+//!   git, libelf and zlib development files). libbpf is built from source by libbpf-sys.
+//! - `system`: link the system libxdp through pkg-config instead (also chosen when the
+//!   environment variable `LIBXDP_NO_VENDOR` is set to anything but `0`). The build warns:
+//!   a system libxdp lacks the namespace fixes.
+//! - `static`: forwarded to libbpf-sys' `static` feature (libbpf, libelf, zlib linked
+//!   statically).
+//!
+//! Build environment: `LIBXDP_UPSTREAM_TARBALL` (path of the pinned tarball), `CLANG`, `M4`,
+//! `CC`. Dependents find the headers through `DEP_XDP_INCLUDE`.
+//!
+//! # Safety
+//!
+//! All functions are `unsafe` C functions; see the libxdp(3) manual page for their contracts.
+
+pub use libbpf_sys;
+
+#[allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code,
+    unused_imports,
+    unsafe_op_in_unsafe_fn,
+    improper_ctypes,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::bare_urls,
+    rustdoc::invalid_html_tags,
+    clippy::all,
+    clippy::pedantic,
+    clippy::missing_safety_doc
+)]
+mod bindings {
+    use libbpf_sys::*;
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+}
+
+pub use bindings::*;

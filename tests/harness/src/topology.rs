@@ -1,0 +1,216 @@
+//! The seed's topology: a veth pair whose ends have the same ifindex in two namespaces.
+
+use std::io;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// How to build a [`Topology`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopologyOptions {
+    /// Queues (RX and TX) per device.
+    pub queues: u32,
+    /// Put the outer device into a test namespace of its own instead of the root namespace
+    /// (`TOPOLOGY_OUTER_NS=1`).
+    pub outer_ns: bool,
+}
+
+impl Default for TopologyOptions {
+    fn default() -> Self {
+        TopologyOptions {
+            queues: 2,
+            outer_ns: false,
+        }
+    }
+}
+
+/// A veth pair made by `tests/topology.sh`: `outer` in the root namespace (or a test namespace
+/// of its own) and its peer `inner` in a test namespace, both with the same ifindex.
+///
+/// Dropping the value runs `topology.sh down`, so the devices and namespaces go away when the
+/// test ends, fails or panics.
+#[derive(Debug)]
+pub struct Topology {
+    id: String,
+    outer_dev: String,
+    outer_ns: Option<String>,
+    inner_dev: String,
+    inner_ns: String,
+    ifindex: u32,
+    queues: u32,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Digits and lower-case letters, as topology.sh wants its IDs.
+fn base36(mut n: u32) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+/// A topology ID unique among the live processes: `p` + pid + `c` + counter, base 36
+/// (a pid below 2^22 needs at most 5 characters; 3 characters count to 46655).
+fn unique_id() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed) % (36 * 36 * 36);
+    let id = format!("p{}c{}", base36(std::process::id()), base36(n));
+    debug_assert!(id.len() <= 10);
+    id
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../topology.sh")
+}
+
+impl Topology {
+    /// Create a topology with `queues` queues per device, `outer` in the root namespace.
+    pub fn up(queues: u32) -> io::Result<Topology> {
+        Self::with_options(TopologyOptions {
+            queues,
+            outer_ns: false,
+        })
+    }
+
+    /// Create a topology as `options` say.
+    pub fn with_options(options: TopologyOptions) -> io::Result<Topology> {
+        let id = unique_id();
+        let mut cmd = Command::new("bash");
+        cmd.arg(script())
+            .args(["up", &id, &options.queues.to_string()]);
+        cmd.env(
+            "TOPOLOGY_OUTER_NS",
+            if options.outer_ns { "1" } else { "0" },
+        );
+        let out = cmd.output()?;
+        if !out.status.success() {
+            // The script cleans up after itself on failure; run `down` anyway to be sure.
+            run_down(&id);
+            return Err(io::Error::other(format!(
+                "topology.sh up {id} {} failed ({}): {}",
+                options.queues,
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        match Self::parse(&id, &text) {
+            Some(t) => Ok(t),
+            None => {
+                run_down(&id);
+                Err(io::Error::other(format!(
+                    "topology.sh up {id}: unexpected output:\n{text}"
+                )))
+            }
+        }
+    }
+
+    /// Parse the KEY=VALUE lines of `topology.sh up`.
+    fn parse(id: &str, text: &str) -> Option<Topology> {
+        let get = |key: &str| {
+            text.lines()
+                .filter_map(|l| l.split_once('='))
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.trim().to_owned())
+        };
+        let outer_ns = get("OUTER_NS")?;
+        Some(Topology {
+            id: id.to_owned(),
+            outer_dev: get("OUTER_DEV")?,
+            outer_ns: (!outer_ns.is_empty()).then_some(outer_ns),
+            inner_dev: get("INNER_DEV")?,
+            inner_ns: get("INNER_NS")?,
+            ifindex: get("IFINDEX")?.parse().ok()?,
+            queues: get("QUEUES")?.parse().ok()?,
+        })
+    }
+
+    /// The ID given to topology.sh.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Name of the outer device.
+    pub fn outer_dev(&self) -> &str {
+        &self.outer_dev
+    }
+    /// Namespace of the outer device (a `/run/netns` name); `None` for the root namespace.
+    pub fn outer_ns(&self) -> Option<&str> {
+        self.outer_ns.as_deref()
+    }
+    /// Name of the inner device.
+    pub fn inner_dev(&self) -> &str {
+        &self.inner_dev
+    }
+    /// Namespace of the inner device (a `/run/netns` name).
+    pub fn inner_ns(&self) -> &str {
+        &self.inner_ns
+    }
+    /// The ifindex both devices share.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+    /// Queues per device.
+    pub fn queues(&self) -> u32 {
+        self.queues
+    }
+}
+
+fn run_down(id: &str) {
+    match Command::new("bash")
+        .arg(script())
+        .args(["down", id])
+        .output()
+    {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => eprintln!(
+            "topology.sh down {id} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => eprintln!("topology.sh down {id}: {e}"),
+    }
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        run_down(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_fit_topology_sh() {
+        for _ in 0..100 {
+            let id = unique_id();
+            assert!(id.len() <= 10, "{id}");
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+        }
+        assert_eq!(base36(u32::MAX >> 10).len(), 5);
+        assert_eq!(base36(0), "0");
+    }
+
+    #[test]
+    fn parses_script_output() {
+        let t = Topology::parse(
+            "x1",
+            "OUTER_DEV=xox1\nOUTER_NS=\nINNER_DEV=xix1\nINNER_NS=xnetns-x1-in\nIFINDEX=30000\nQUEUES=2\n",
+        )
+        .unwrap();
+        assert_eq!(t.outer_ns(), None);
+        assert_eq!(t.ifindex(), 30000);
+        // Not a real topology: nothing to tear down.
+        std::mem::forget(t);
+    }
+}
