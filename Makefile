@@ -3,6 +3,7 @@
 #   make               fetch + patch upstream, build the drop-in library under build/out
 #   make demo          build everything and run the demo (root)
 #   make test          the whole suite (root for the namespace tests)
+#   make regressions   each patch's regression test, pristine v1.6.3 against patched, as a table
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
@@ -19,7 +20,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all lib pristine-lib source demo test test-c test-rust lint install patches patches-check clean
+.PHONY: all lib pristine-lib source demo test test-c test-rust regressions lint install patches patches-check clean
 all: lib
 
 # prepare-source.sh is cheap when nothing changed, so it runs every time.
@@ -37,12 +38,20 @@ install: source
 	@$(LIB_MAKE) SRC=$(SRC) OUT=$(OUT) PREFIX=$(PREFIX) install
 
 demo: lib
-	@$(MAKE) --no-print-directory -C tests demo BUILD=$(abspath $(BUILD))
+	@$(TESTS_MAKE) demo
 
-test: lint patches-check test-c test-rust
+test: lint patches-check test-c regressions test-rust
 
 test-c: lib
-	@$(MAKE) --no-print-directory -C tests test BUILD=$(abspath $(BUILD))
+	@$(TESTS_MAKE) test
+
+TESTS_MAKE = $(MAKE) --no-print-directory -C tests BUILD=$(abspath $(BUILD))
+
+regressions: lib pristine-lib
+	@$(TESTS_MAKE) regress-bins
+	@$(TESTS_MAKE) regress-bins LIBXDP_OUT=$(abspath $(PRISTINE_OUT)) \
+		LIBXDP_SRC=$(abspath $(PRISTINE_SRC))
+	@./tests/regressions.sh $(BUILD)
 
 test-rust: source
 	$(CARGO) test --workspace --all-targets
@@ -53,13 +62,10 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 	./tests/actionlint.sh
 
-# Turn the commits on top of the pristine tag in build/src into patches/ (the cover letter
-# 0000-cover-letter.patch is written by hand and kept).
+# Turn the commits on top of the pristine tag in build/src into patches/ (the cover letter's
+# subject and text are written by hand and kept; its shortlog and diffstat are refreshed).
 patches: source
-	@find patches -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' -delete
-	@git -C $(SRC) format-patch -q --no-signature --zero-commit -N -o $(CURDIR)/patches \
-		v$$(sed -ne 's/^XDP_TOOLS_VERSION=//p' libxdp/upstream.conf)..HEAD
-	@ls patches
+	@./libxdp/format-patches.sh $(SRC) patches
 
 patches-check:
 	@./tests/patches-check.sh $(BUILD)/patches-check

@@ -25,11 +25,11 @@ EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 
 HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-LIBXDP_SRC := $(SRC)/lib/libxdp
+UPSTREAM_LIBXDP_DIR := $(SRC)/lib/libxdp
 OBJ := $(OUT)/obj
 
 ifneq ($(MAKECMDGOALS),clean)
-ifeq ($(wildcard $(LIBXDP_SRC)/xsk.c),)
+ifeq ($(wildcard $(UPSTREAM_LIBXDP_DIR)/xsk.c),)
 $(error $(SRC) holds no prepared upstream tree; run libxdp/prepare-source.sh $(SRC))
 endif
 ifneq ($(shell $(PKG_CONFIG) --atleast-version=1.0 libbpf && echo ok),ok)
@@ -38,7 +38,7 @@ endif
 endif
 
 # Upstream's symbol versions: the newest LIBXDP_x.y.z node names the library version.
-LIBXDP_VERSION := $(shell sed -ne 's/^LIBXDP_\([0-9.]*\) {.*/\1/p' $(LIBXDP_SRC)/libxdp.map 2>/dev/null | tail -n 1)
+LIBXDP_VERSION := $(shell sed -ne 's/^LIBXDP_\([0-9.]*\) {.*/\1/p' $(UPSTREAM_LIBXDP_DIR)/libxdp.map 2>/dev/null | tail -n 1)
 LIBXDP_MAJOR := $(firstword $(subst ., ,$(LIBXDP_VERSION)))
 TOOLS_VERSION := $(shell sed -ne 's/^XDP_TOOLS_VERSION=//p' $(HERE)/upstream.conf)
 
@@ -55,7 +55,7 @@ DEFINES := $(foreach d,$(shell sed -e '/^\#/d' -e '/^$$/d' $(HERE)/config.defs),
 LIB_CFLAGS := -std=gnu11 $(CFLAGS) -Wall -Wextra $(DEFINES) -I$(SRC)/headers $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Wno-unused-value -Wno-pointer-sign \
 	-Wno-compare-distinct-pointer-types -Wno-visibility -Werror -fno-stack-protector \
-	$(DEFINES) -I$(SRC)/headers -I$(LIBXDP_SRC) $(LIBBPF_CFLAGS) $(ARCH_INCLUDES)
+	$(DEFINES) -I$(SRC)/headers -I$(UPSTREAM_LIBXDP_DIR) $(LIBBPF_CFLAGS) $(ARCH_INCLUDES)
 
 LIB_OBJS := libxdp xsk
 BPF_PROGS := xdp-dispatcher xsk_def_xdp_prog xsk_def_xdp_prog_5.3
@@ -68,7 +68,7 @@ CONFIG_LINE := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(BPF_OBJECT_DIR)|$(CC)|$(CLANG
 ifneq ($(MAKECMDGOALS),clean)
 $(shell mkdir -p $(OBJ) && { [ "$$(cat $(CONFIG_STAMP) 2>/dev/null)" = '$(CONFIG_LINE)' ] || echo '$(CONFIG_LINE)' > $(CONFIG_STAMP); })
 endif
-LIB_DEPS := $(wildcard $(LIBXDP_SRC)/*.h) $(HEADERS) $(HERE)/config.defs $(CONFIG_STAMP)
+LIB_DEPS := $(wildcard $(UPSTREAM_LIBXDP_DIR)/*.h) $(HEADERS) $(HERE)/config.defs $(CONFIG_STAMP)
 
 SHARED_LIB := $(OUT)/lib/libxdp.so.$(LIBXDP_VERSION)
 STATIC_LIB := $(OUT)/lib/libxdp.a
@@ -79,18 +79,18 @@ INSTALLED_HEADERS := $(HEADERS:$(SRC)/headers/xdp/%=$(OUT)/include/xdp/%)
 all: $(SHARED_LIB) $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR) $(OUT)/lib/libxdp.so \
 	$(STATIC_LIB) $(BPF_OBJS) $(PC_FILE) $(INSTALLED_HEADERS)
 
-$(OBJ)/shared/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+$(OBJ)/shared/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -fPIC -DSHARED -c $< -o $@
 
-$(OBJ)/static/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+$(OBJ)/static/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
 
-$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(LIBXDP_SRC)/libxdp.map $(CONFIG_STAMP)
+$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(UPSTREAM_LIBXDP_DIR)/libxdp.map $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
-		-Wl,--version-script=$(LIBXDP_SRC)/libxdp.map \
+		-Wl,--version-script=$(UPSTREAM_LIBXDP_DIR)/libxdp.map \
 		$(filter %.o,$^) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) $(LIBBPF_LIBS) -o $@
 
 $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR): $(SHARED_LIB)
@@ -112,7 +112,7 @@ $(STATIC_LIB): $(LIB_OBJS:%=$(OBJ)/static/%.o) $(OBJ)/embedded-bpf.o
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(OBJ)/xdp-dispatcher.c: $(LIBXDP_SRC)/xdp-dispatcher.c.in $(HERE)/config.defs
+$(OBJ)/xdp-dispatcher.c: $(UPSTREAM_LIBXDP_DIR)/xdp-dispatcher.c.in $(HERE)/config.defs
 	@mkdir -p $(@D)
 	$(M4) $(DEFINES) $< > $@ || { rm -f $@; exit 1; }
 
@@ -120,11 +120,11 @@ $(OUT)/lib/bpf/xdp-dispatcher.o: $(OBJ)/xdp-dispatcher.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUT)/lib/bpf/%.o: $(LIBXDP_SRC)/%.c $(LIB_DEPS)
+$(OUT)/lib/bpf/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(PC_FILE): $(LIBXDP_SRC)/libxdp.pc.template $(HERE)/upstream.conf $(CONFIG_STAMP)
+$(PC_FILE): $(UPSTREAM_LIBXDP_DIR)/libxdp.pc.template $(HERE)/upstream.conf $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TOOLS_VERSION)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' $< > $@

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * AF_XDP helpers shared by the regression tests: sockets made in a given
+ * namespace, XDP attachment queries, and counts of the resources a process
+ * or the system holds, to tell a leak from a clean teardown.
+ */
+#ifndef XDP_NETNS_XSKTEST_H
+#define XDP_NETNS_XSKTEST_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <xdp/xsk.h>
+
+#define XT_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
+#define XT_RING_SIZE 2048
+
+/* Rings of one socket with its own fill/completion pair. */
+struct xt_port {
+	struct xsk_socket *xsk;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+};
+
+/* Page-aligned anonymous memory for a UMEM of FRAMES frames; NULL on error. */
+void *xt_umem_area(unsigned int frames);
+
+/*
+ * xsk_socket__create_shared() on IFNAME QUEUE with the thread in namespace NS
+ * (NULL: the current one), copy mode, native XDP, libxdp's default program.
+ * RX and TX select the rings the socket gets. The kernel releases a deleted
+ * socket's (device, queue) in deferred work, so EBUSY is retried for up to
+ * a second. Returns 0 or the negative errno of the last attempt.
+ */
+int xt_socket_create(const char *ns, const char *ifname, __u32 queue, struct xsk_umem *umem,
+		     struct xt_port *port, bool rx, bool tx);
+
+/* xsk_socket__delete() with the thread in namespace NS. */
+void xt_socket_delete(const char *ns, struct xt_port *port);
+
+/* The id of the XDP program attached to IFNAME in NS (0: none); -errno on error. */
+long xt_xdp_prog_id(const char *ns, const char *ifname);
+
+/* Open fds of this process, and BPF maps and programs of the whole system. */
+int xt_count_fds(void);
+int xt_count_bpf_maps(void);
+int xt_count_bpf_progs(void);
+
+/*
+ * Route libxdp's messages through a printer that counts warnings (and shows
+ * them); xt_warnings() returns the count so far.
+ */
+void xt_capture_libxdp_warnings(void);
+unsigned int xt_warnings(void);
+
+#endif
