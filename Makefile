@@ -16,7 +16,6 @@ PRISTINE_SRC := $(BUILD)/pristine
 PRISTINE_OUT := $(BUILD)/out-pristine
 PREFIX ?= /usr/local
 CARGO ?= cargo
-export CARGO_TARGET_DIR ?= $(CURDIR)/target
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
