@@ -15,6 +15,15 @@ INCLUDEDIR ?= $(PREFIX)/include
 BPF_OBJECT_DIR ?= $(LIBDIR)/bpf
 DESTDIR ?=
 
+# Quiet by default, kbuild style; V=1 prints every command.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
 CC ?= cc
 CLANG ?= clang
 M4 ?= m4
@@ -81,57 +90,66 @@ all: $(SHARED_LIB) $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR) $(OUT)/lib/libxdp.so \
 
 $(OBJ)/shared/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -fPIC -DSHARED -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -fPIC -DSHARED -c $< -o $@
 
 $(OBJ)/static/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
 
 $(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(UPSTREAM_LIBXDP_DIR)/libxdp.map $(CONFIG_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
 		-Wl,--version-script=$(UPSTREAM_LIBXDP_DIR)/libxdp.map \
 		$(filter %.o,$^) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) $(LIBBPF_LIBS) -o $@
 
 $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR): $(SHARED_LIB)
-	ln -sf $(<F) $@
+	$(Q)ln -sf $(<F) $@
 
 $(OUT)/lib/libxdp.so: $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR)
-	ln -sf $(<F) $@
+	$(Q)ln -sf $(<F) $@
 
 # The static library carries the BPF objects inside, so users need no files at run time.
 $(OBJ)/embedded-bpf.S: $(BPF_OBJS) $(HERE)/embed-bpf.sh
 	@mkdir -p $(@D)
-	$(HERE)/embed-bpf.sh $@ $(BPF_OBJS)
+	$(Q)$(HERE)/embed-bpf.sh $@ $(BPF_OBJS)
 
 $(OBJ)/embedded-bpf.o: $(OBJ)/embedded-bpf.S
-	$(CC) -c $< -o $@
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS:%=$(OBJ)/static/%.o) $(OBJ)/embedded-bpf.o
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(OBJ)/xdp-dispatcher.c: $(UPSTREAM_LIBXDP_DIR)/xdp-dispatcher.c.in $(HERE)/config.defs
 	@mkdir -p $(@D)
-	$(M4) $(DEFINES) $< > $@ || { rm -f $@; exit 1; }
+	$(call msg,M4,$@)
+	$(Q)$(M4) $(DEFINES) $< > $@ || { rm -f $@; exit 1; }
 
 $(OUT)/lib/bpf/xdp-dispatcher.o: $(OBJ)/xdp-dispatcher.c $(LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/lib/bpf/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(PC_FILE): $(UPSTREAM_LIBXDP_DIR)/libxdp.pc.template $(HERE)/upstream.conf $(CONFIG_STAMP)
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TOOLS_VERSION)|' \
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TOOLS_VERSION)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' $< > $@
 
 $(OUT)/include/xdp/%.h: $(SRC)/headers/xdp/%.h
 	@mkdir -p $(@D)
-	cp $< $@
+	$(Q)cp $< $@
 
 install: all
 	install -d -m 0755 $(DESTDIR)$(INCLUDEDIR)/xdp $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BPF_OBJECT_DIR)
