@@ -121,15 +121,17 @@ done
 # Upstream's own libxdp tests, built from each tree: nothing may get worse.
 if [ -x "$here/run-upstream-tests.sh" ]; then
 	declare -A upstream
+	upstream_names=()
 	for lib in pristine patched; do
 		while read -r tag name result _; do
-			[ "$tag" = RESULT ] && upstream[$name:$lib]=$result
+			[ "$tag" = RESULT ] || continue
+			upstream[$name:$lib]=$result
+			[ $lib = pristine ] && upstream_names+=("$name")
 		done < <("$here/run-upstream-tests.sh" "${lib_src[$lib]}" "${lib_out[$lib]}" \
-			"$build/tests/upstream-$lib" 2>>"$logs/upstream.log")
+			"$build/tests/upstream-$lib" 2>>"$logs/upstream.log" |
+			tee "$logs/upstream-$lib.results")
 	done
-	for key in "${!upstream[@]}"; do
-		[[ $key == *:pristine ]] || continue
-		name=${key%:pristine}
+	for name in "${upstream_names[@]}"; do
 		add_row "upstream: $name" "${upstream[$name:pristine]}" \
 			"${upstream[$name:patched]:-MISSING}" keep
 	done
@@ -147,6 +149,7 @@ for c in "${cases[@]}"; do
 	IFS='|' read -r id _ <<<"$c"
 	grep -h -m1 '^SKIP:' "$logs/$id-patched.log" 2>/dev/null | sed "s/^/note: $id: /"
 done
+sed -n 's/^RESULT \([^ ]*\) SKIP /note: upstream \1: skipped: /p' "$logs/upstream-patched.results" 2>/dev/null
 echo
 echo "Logs: $logs (and $build/tests/upstream-*/logs)"
 echo "regressions: $((${#rows[@]} - bad)) rows hold, $bad do not"
