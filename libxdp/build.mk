@@ -15,15 +15,6 @@ INCLUDEDIR ?= $(PREFIX)/include
 BPF_OBJECT_DIR ?= $(LIBDIR)/bpf
 DESTDIR ?=
 
-# Quiet by default, kbuild style; V=1 prints every command.
-ifeq ($(V),1)
-Q :=
-msg = @true
-else
-Q := @
-msg = @printf '  %-7s %s\n' $(1) $(2)
-endif
-
 CC ?= cc
 CLANG ?= clang
 M4 ?= m4
@@ -34,6 +25,7 @@ EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 
 HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+include $(HERE)/quiet.mk
 UPSTREAM_LIBXDP_DIR := $(SRC)/lib/libxdp
 OBJ := $(OUT)/obj
 
