@@ -233,11 +233,12 @@ fn check_prerequisites(clang: &str, m4: &str) {
         return;
     }
     let what: Vec<&str> = missing.iter().map(|(w, _)| w.as_str()).collect();
-    let mut pkgs: Vec<&str> = missing
-        .iter()
-        .flat_map(|(_, p)| p.split_whitespace())
-        .collect();
-    pkgs.dedup();
+    let mut pkgs: Vec<&str> = Vec::new();
+    for pkg in missing.iter().flat_map(|(_, p)| p.split_whitespace()) {
+        if !pkgs.contains(&pkg) {
+            pkgs.push(pkg);
+        }
+    }
     fail(&format!(
         "missing for the vendored build of libxdp: {}. Fix: apt-get install {} \
          (or use the `system` feature to link a system libxdp).",
