@@ -1,7 +1,8 @@
 # xdp-netns: patched libxdp (xdp-tools 1.6.3 + patches/) as a drop-in C library and Rust crates.
 #
 #   make               fetch + patch upstream, build the drop-in library under build/out
-#   make demo          build everything and run the demo (root)
+#   make demo          build everything and run the demo (root): txonly -> forward -> rxdrop
+#   make demo-seed     the seed scenario in C: sockets on equal-ifindex devices, one UMEM
 #   make test          the whole suite (root for the namespace tests)
 #   make regressions   each patch's regression test, pristine v1.6.3 against patched, as a table
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
@@ -19,7 +20,7 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all lib pristine-lib source demo test test-c test-rust regressions lint install patches patches-check clean
+.PHONY: all lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean
 all: lib
 
 # prepare-source.sh is cheap when nothing changed, so it runs every time.
@@ -37,6 +38,9 @@ install: source
 	@$(LIB_MAKE) SRC=$(SRC) OUT=$(OUT) PREFIX=$(PREFIX) install
 
 demo: lib
+	@./tests/demo-forward.sh
+
+demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: lint patches-check test-c regressions test-rust

@@ -3,6 +3,8 @@
 //!
 //! - [`Topology`]: the seed's veth pair across two network namespaces, built by
 //!   `tests/topology.sh` and torn down on drop (also when a test panics).
+//! - [`ForwardTopology`]: the forward variant (`TOPOLOGY_FORWARD=1`): source -> outer,
+//!   inner -> sink, for a forwarder between outer and inner.
 //! - [`NetnsGuard`]: run the calling thread inside a network namespace until the guard drops.
 //! - [`FrameSender`] and [`TestFrame`]: send recognisable Ethernet frames from inside a
 //!   namespace with an `AF_PACKET` socket, and recognise them on the receiving side.
@@ -18,4 +20,4 @@ mod topology;
 pub use frames::{FrameSender, TestFrame, ETHERTYPE, FRAME_LEN, MAGIC};
 pub use netns::{current_netns_cookie, netns_cookie_of, NetnsGuard};
 pub use root::{env_or, require_root};
-pub use topology::{Topology, TopologyOptions};
+pub use topology::{ForwardTopology, Topology, TopologyOptions};

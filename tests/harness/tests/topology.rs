@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use xdp_netns_harness::{
-    current_netns_cookie, require_root, NetnsGuard, Topology, TopologyOptions,
+    current_netns_cookie, require_root, ForwardTopology, NetnsGuard, Topology, TopologyOptions,
 };
 
 fn check(options: TopologyOptions) {
@@ -68,4 +68,39 @@ fn topology_outer_in_own_namespace() {
         queues: 3,
         outer_ns: true,
     });
+}
+
+#[test]
+fn forward_topology() {
+    if !require_root("forward_topology") {
+        return;
+    }
+    let before = current_netns_cookie().unwrap();
+    let topo = ForwardTopology::up(2).expect("forward topology up");
+    assert_eq!(topo.queues(), 2);
+    assert_eq!(topo.outer_ns(), None);
+    let index_in = |ns: Option<&str>, dev: &str| {
+        let _guard = NetnsGuard::enter_opt(ns).unwrap();
+        let name = std::ffi::CString::new(dev).unwrap();
+        // SAFETY: name is a valid NUL-terminated string.
+        unsafe { libc::if_nametoindex(name.as_ptr()) }
+    };
+    // outer and inner share the ifindex; source and sink exist in their own namespaces.
+    assert_eq!(index_in(None, topo.outer_dev()), topo.ifindex());
+    assert_eq!(
+        index_in(Some(topo.inner_ns()), topo.inner_dev()),
+        topo.ifindex()
+    );
+    assert_ne!(index_in(Some(topo.src_ns()), topo.src_dev()), 0);
+    assert_ne!(index_in(Some(topo.sink_ns()), topo.sink_dev()), 0);
+    assert_eq!(current_netns_cookie().unwrap(), before);
+    let namespaces: Vec<_> = [topo.inner_ns(), topo.src_ns(), topo.sink_ns()]
+        .iter()
+        .map(|n| Path::new("/run/netns").join(n))
+        .collect();
+    assert!(namespaces.iter().all(|p| p.exists()));
+    drop(topo);
+    for p in namespaces {
+        assert!(!p.exists(), "{} left behind", p.display());
+    }
 }

@@ -1,0 +1,419 @@
+//! Forward frames from one device to another, possibly in another network namespace, through
+//! ONE shared UMEM and without copying: the seed's daemon in miniature.
+//!
+//! ```text
+//! forward --ingress xo1 --egress xi1 --egress-netns xnetns-1-in --queues 2
+//! ```
+//!
+//! For each queue q there is a socket on ingress queue q and one on egress queue q, each
+//! (namespace, device, queue) with its own fill/completion ring pair on the one UMEM, and a
+//! thread that receives on the ingress socket, hands each frame by descriptor to the egress
+//! socket's TX ring, and recycles the egress completions into the ingress fill ring. Frames
+//! of queue q stay in queue q's loop, so order within a queue is kept.
+//!
+//! The UMEM is created in the ingress namespace and the ingress sockets come first: the UMEM's
+//! first socket must be in the UMEM's namespace (libxdp refuses otherwise with EXDEV).
+//!
+//! Prints `ready ...` once every socket is up, a line of counters per second, and a summary
+//! starting with `forwarded N` at the end (Ctrl-C, `--duration` or `--count`).
+
+mod common;
+#[path = "common/xsk.rs"]
+mod xsk;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{Opt, Usage};
+use libxdp_rs::{CompletionQueue, FillQueue, Frame, RxQueue, Socket, Umem};
+use xsk::OrderedTx;
+
+const USAGE: Usage = Usage {
+    prog: "forward",
+    about: "Forward frames from --ingress to --egress (possibly in other network namespaces) \
+            over AF_XDP, through one shared UMEM, without copying.",
+    opts: &[
+        Opt {
+            name: "ingress",
+            value: Some("DEV"),
+            help: "device to receive on (required)",
+        },
+        Opt {
+            name: "ingress-netns",
+            value: Some("NS"),
+            help: "its namespace: /run/netns name or path (default: current)",
+        },
+        Opt {
+            name: "egress",
+            value: Some("DEV"),
+            help: "device to send on (required)",
+        },
+        Opt {
+            name: "egress-netns",
+            value: Some("NS"),
+            help: "its namespace (default: current)",
+        },
+        Opt {
+            name: "queues",
+            value: Some("N"),
+            help: "queues 0..N on both devices, one thread each (default 1)",
+        },
+        Opt {
+            name: "duration",
+            value: Some("SECS"),
+            help: "stop after this long (default: run until Ctrl-C)",
+        },
+        Opt {
+            name: "count",
+            value: Some("N"),
+            help: "stop after forwarding N frames (default: no limit)",
+        },
+        Opt {
+            name: "batch",
+            value: Some("N"),
+            help: "frames per ring operation (default 64)",
+        },
+        Opt {
+            name: "ring",
+            value: Some("N"),
+            help: "size of every ring, a power of two (default 4096)",
+        },
+        Opt {
+            name: "frames",
+            value: Some("N"),
+            help: "UMEM frames per queue (default 2 x ring)",
+        },
+        Opt {
+            name: "xdp-mode",
+            value: Some("MODE"),
+            help: "XDP attach mode of the ingress program: default, skb or native",
+        },
+    ],
+    shared: &[common::COPY_MODE_OPTS, common::QUIET_OPTS],
+};
+
+struct Config {
+    ingress: String,
+    ingress_ns: Option<String>,
+    egress: String,
+    egress_ns: Option<String>,
+    queues: u32,
+    duration: Option<Duration>,
+    count: u64,
+    batch: usize,
+    ring: u32,
+    frames: u32,
+    xdp_mode: libxdp_rs::XdpMode,
+    bind: libxdp_rs::BindFlags,
+    quiet: bool,
+}
+
+fn config() -> Result<Config, String> {
+    let a = USAGE.parse_env_or_exit();
+    let ring = a.ring_size(4096)?;
+    Ok(Config {
+        ingress: a.required("ingress")?.to_string(),
+        ingress_ns: a.str("ingress-netns").map(str::to_string),
+        egress: a.required("egress")?.to_string(),
+        egress_ns: a.str("egress-netns").map(str::to_string),
+        queues: a.count("queues", 1, 1..=64)? as u32,
+        duration: a.seconds("duration")?,
+        count: a.count("count", 0, 0..=u64::MAX)?,
+        batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
+        ring,
+        frames: a.count("frames", 2 * u64::from(ring), 64..=(1 << 20))? as u32,
+        xdp_mode: xsk::xdp_mode_arg(a.str("xdp-mode"))?,
+        bind: xsk::bind_flags(a.flag("copy"), a.flag("zero-copy"))?,
+        quiet: a.flag("quiet"),
+    })
+}
+
+/// Live counters of one queue, read by the main thread.
+#[derive(Default)]
+struct Counters {
+    rx: AtomicU64,
+    tx: AtomicU64,
+}
+
+/// Everything one queue's thread owns.
+struct QueueLoop {
+    queue: u32,
+    rx: RxQueue,
+    fill: FillQueue,
+    tx: OrderedTx,
+    comp: CompletionQueue,
+    /// Frames owned by user space and free: they go into the fill ring.
+    free: Vec<Frame>,
+    batch: usize,
+    counters: Arc<Counters>,
+    forwarded: Arc<AtomicU64>,
+    count: u64,
+    /// Keep the other halves of both sockets (ingress TX side, egress RX side) alive.
+    _keep: (Option<CompletionQueue>, Option<FillQueue>),
+}
+
+/// What a queue's thread reports at the end.
+struct QueueReport {
+    queue: u32,
+    rx: u64,
+    tx: u64,
+    first_rx: Option<Instant>,
+    last_tx: Option<Instant>,
+    unfinished: u64,
+}
+
+impl QueueLoop {
+    fn run(mut self) -> libxdp_rs::Result<QueueReport> {
+        let mut pending: VecDeque<Frame> = VecDeque::with_capacity(self.batch);
+        let mut got: Vec<Frame> = Vec::with_capacity(self.batch);
+        let (mut rx_total, mut tx_total) = (0u64, 0u64);
+        let (mut first_rx, mut last_tx) = (None, None);
+        let mut drain_deadline: Option<Instant> = None;
+        loop {
+            let stopping = common::stop_requested();
+            if stopping {
+                let deadline = *drain_deadline.get_or_insert(Instant::now() + DRAIN);
+                if (pending.is_empty() && self.tx.outstanding == 0) || Instant::now() > deadline {
+                    break;
+                }
+            }
+            let mut progress = false;
+
+            // Egress completions back into the ingress fill ring.
+            let done = self.comp.consume(&mut self.free, usize::MAX);
+            self.tx.completed(done);
+            if !self.free.is_empty() {
+                progress |= self.fill.produce(&mut self.free) > 0;
+            }
+
+            // Receive only what can be forwarded right away: a full TX ring pushes back to
+            // the RX ring (and from there, in the kernel, to the sender or to drops).
+            if !stopping && pending.is_empty() {
+                got.clear();
+                let n = self.rx.consume(&mut got, self.batch);
+                if n > 0 {
+                    progress = true;
+                    first_rx.get_or_insert_with(Instant::now);
+                    rx_total += n as u64;
+                    self.counters.rx.store(rx_total, Ordering::Relaxed);
+                    pending.extend(got.drain(..));
+                }
+            }
+
+            // Forward by descriptor: the frame moves from the RX ring to the TX ring as is.
+            if !pending.is_empty() {
+                let n = self.tx.submit(&mut pending);
+                if n > 0 {
+                    progress = true;
+                    last_tx = Some(Instant::now());
+                    tx_total += n as u64;
+                    self.counters.tx.store(tx_total, Ordering::Relaxed);
+                    let all = self.forwarded.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+                    if self.count > 0 && all >= self.count {
+                        common::request_stop();
+                    }
+                }
+            }
+            self.tx.kick()?;
+
+            if !progress {
+                // Idle: wait for frames, briefly when completions are still due.
+                let timeout = if self.tx.outstanding > 0 || !pending.is_empty() {
+                    1
+                } else {
+                    100
+                };
+                if pending.is_empty() && !stopping {
+                    common::poll_readable(&[self.rx.fd()], timeout)
+                        .map_err(|e| eprintln!("forward: queue {}: poll: {e}", self.queue))
+                        .ok();
+                } else {
+                    thread::sleep(Duration::from_micros(50));
+                }
+            }
+        }
+        Ok(QueueReport {
+            queue: self.queue,
+            rx: rx_total,
+            tx: tx_total,
+            first_rx,
+            last_tx,
+            unfinished: pending.len() as u64 + self.tx.outstanding,
+        })
+    }
+}
+
+/// How long to wait for frames in flight at the end.
+const DRAIN: Duration = Duration::from_secs(2);
+
+fn run(c: Config) -> libxdp_rs::Result<bool> {
+    let ingress_ns = xsk::netns_arg(c.ingress_ns.as_deref())?;
+    let egress_ns = xsk::netns_arg(c.egress_ns.as_deref())?;
+    // The UMEM lives in the ingress namespace, where its first socket is created.
+    let (umem, mut frames) = Umem::builder()
+        .frame_size(2048)
+        .frame_count(c.frames * c.queues)
+        .fill_size(c.ring)
+        .comp_size(c.ring)
+        .netns(ingress_ns.try_clone()?)
+        .build()?;
+
+    let forwarded = Arc::new(AtomicU64::new(0));
+    let mut loops = Vec::new();
+    let mut stats: Vec<libxdp_rs::StatisticsReader> = Vec::new();
+    for q in 0..c.queues {
+        let ingress = Socket::builder(&c.ingress, q)
+            .netns(ingress_ns.try_clone()?)
+            .rx(true)
+            .tx(false)
+            .rx_size(c.ring)
+            .bind_flags(c.bind)
+            .xdp_mode(c.xdp_mode)
+            .build(&umem)?;
+        let egress = Socket::builder(&c.egress, q)
+            .netns(egress_ns.try_clone()?)
+            .rx(false)
+            .tx(true)
+            .tx_size(c.ring)
+            .bind_flags(c.bind)
+            .default_program(false)
+            .build(&umem)?;
+        stats.push(ingress.statistics_reader());
+        stats.push(egress.statistics_reader());
+        let (i, e) = (ingress.split(), egress.split());
+        let missing = |what: &str| libxdp_rs::Error::InvalidConfig {
+            field: "socket",
+            reason: format!("queue {q}: the socket has no {what}"),
+        };
+        let mut fill = i.fill.ok_or_else(|| missing("ingress fill ring"))?;
+        let mut free = frames.split_off(frames.len() - c.frames as usize);
+        fill.produce(&mut free);
+        loops.push(QueueLoop {
+            queue: q,
+            rx: i.rx.ok_or_else(|| missing("ingress RX ring"))?,
+            fill,
+            tx: OrderedTx::new(e.tx.ok_or_else(|| missing("egress TX ring"))?, c.ring),
+            comp: e.comp.ok_or_else(|| missing("egress completion ring"))?,
+            free,
+            batch: c.batch,
+            counters: Arc::new(Counters::default()),
+            forwarded: forwarded.clone(),
+            count: c.count,
+            _keep: (i.comp, e.fill),
+        });
+    }
+
+    let counters: Vec<Arc<Counters>> = loops.iter().map(|l| l.counters.clone()).collect();
+    let start = Instant::now();
+    let handles: Vec<_> = loops
+        .into_iter()
+        .map(|l| {
+            let name = format!("forward-q{}", l.queue);
+            thread::Builder::new()
+                .name(name)
+                .spawn(move || l.run())
+                .expect("spawning a thread")
+        })
+        .collect();
+    println!(
+        "ready: forwarding {}@{} -> {}@{}, {} queue(s), one UMEM of {} frames",
+        c.ingress,
+        ingress_ns.label(),
+        c.egress,
+        egress_ns.label(),
+        c.queues,
+        umem.frame_count()
+    );
+    let _ = std::io::stdout().flush();
+
+    let stats = || {
+        stats
+            .iter()
+            .filter_map(|r| r.read().ok())
+            .fold(libxdp_rs::Statistics::default(), |a, s| a + s)
+    };
+    let totals = || {
+        counters.iter().fold((0, 0), |(rx, tx), c| {
+            (
+                rx + c.rx.load(Ordering::Relaxed),
+                tx + c.tx.load(Ordering::Relaxed),
+            )
+        })
+    };
+    let (mut last_rx, mut last_tx, mut last_drop) = (0u64, 0u64, 0u64);
+    let mut next = start + Duration::from_secs(1);
+    while !handles.iter().all(|h| h.is_finished()) {
+        thread::sleep(Duration::from_millis(20));
+        let now = Instant::now();
+        if c.duration.is_some_and(|d| now - start >= d) {
+            common::request_stop();
+        }
+        if now >= next {
+            next += Duration::from_secs(1);
+            let (rx, tx) = totals();
+            let drops = stats().rx_drops();
+            if !c.quiet {
+                println!(
+                    "{:6.1}s  rx {:>9}/s  tx {:>9}/s  drop {:>7}/s  (total rx {rx} tx {tx} drop {drops})",
+                    (now - start).as_secs_f64(),
+                    rx - last_rx,
+                    tx - last_tx,
+                    drops - last_drop
+                );
+            }
+            (last_rx, last_tx, last_drop) = (rx, tx, drops);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let mut reports = Vec::new();
+    let mut failed = None;
+    for h in handles {
+        match h.join() {
+            Ok(Ok(r)) => reports.push(r),
+            Ok(Err(e)) => failed = Some(e),
+            Err(_) => {
+                failed = Some(libxdp_rs::Error::InvalidConfig {
+                    field: "thread",
+                    reason: "a forwarding thread panicked".into(),
+                })
+            }
+        }
+    }
+    let s = stats();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let rx: u64 = reports.iter().map(|r| r.rx).sum();
+    let tx: u64 = reports.iter().map(|r| r.tx).sum();
+    let unfinished: u64 = reports.iter().map(|r| r.unfinished).sum();
+    let first = reports.iter().filter_map(|r| r.first_rx).min();
+    let last = reports.iter().filter_map(|r| r.last_tx).max();
+    let active = match (first, last) {
+        (Some(f), Some(l)) if l > f => (l - f).as_secs_f64(),
+        _ => 0.0,
+    };
+    for r in &reports {
+        println!("queue {}: rx {} tx {}", r.queue, r.rx, r.tx);
+    }
+    println!(
+        "kernel: ingress rx_dropped {} rx_ring_full {} fill_ring_empty {}; tx_invalid_descs {}",
+        s.rx_dropped, s.rx_ring_full, s.rx_fill_ring_empty_descs, s.tx_invalid_descs
+    );
+    println!(
+        "forwarded {tx} frames in {active:.3} s ({:.3} Mpps while active; {elapsed:.1} s in all); \
+         rx {rx}, tx {tx}, dropped {}, unfinished {unfinished}",
+        common::mpps(tx, active),
+        s.rx_drops(),
+    );
+    Ok(unfinished == 0 && s.tx_invalid_descs == 0)
+}
+
+fn main() -> ExitCode {
+    USAGE.main_with(config, run)
+}

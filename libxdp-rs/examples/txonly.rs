@@ -1,0 +1,264 @@
+//! A traffic source over AF_XDP: sends numbered, checksummed test frames on every queue of a
+//! device (see `rxdrop` for the receiving side).
+//!
+//! ```text
+//! txonly --dev xs1 --netns xnetns-1-src --queues 2 --count 100000 --rate 200000
+//! ```
+//!
+//! Frames: broadcast destination, EtherType 0x88B5, then a magic, the queue id (the stream),
+//! the frame length, a sequence number counting from 0 per queue, an FNV-1a checksum and
+//! filler bytes. `--count` frames are spread over the queues (queue q sends the q-th share).
+//! On a veth, what an AF_XDP socket sends on queue q arrives on the peer's RX queue q.
+//!
+//! Prints `ready ...` once the sockets are up and `sent N frames ...` at the end, counting
+//! frames whose transmission completed.
+
+mod common;
+#[path = "common/xsk.rs"]
+mod xsk;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{Opt, Pacer, Usage};
+use libxdp_rs::{CompletionQueue, FillQueue, Frame, Socket, Umem};
+use xsk::OrderedTx;
+
+const USAGE: Usage = Usage {
+    prog: "txonly",
+    about: "Send numbered, checksummed test frames on a device over AF_XDP.",
+    opts: &[
+        Opt {
+            name: "dev",
+            value: Some("DEV"),
+            help: "device to send on (required)",
+        },
+        Opt {
+            name: "netns",
+            value: Some("NS"),
+            help: "its namespace: /run/netns name or path (default: current)",
+        },
+        Opt {
+            name: "queues",
+            value: Some("N"),
+            help: "send on queues 0..N (default 1)",
+        },
+        Opt {
+            name: "count",
+            value: Some("N"),
+            help: "frames to send in all, spread over the queues (default 0: until stopped)",
+        },
+        Opt {
+            name: "batch",
+            value: Some("N"),
+            help: "frames per ring operation (default 64)",
+        },
+        Opt {
+            name: "rate",
+            value: Some("PPS"),
+            help: "frames per second in all (default 0: as fast as possible)",
+        },
+        Opt {
+            name: "size",
+            value: Some("BYTES"),
+            help: "frame length without FCS, 38..=1514 (default 64)",
+        },
+        Opt {
+            name: "duration",
+            value: Some("SECS"),
+            help: "stop after this long (default: no limit)",
+        },
+        Opt {
+            name: "ring",
+            value: Some("N"),
+            help: "TX and completion ring size, a power of two (default 2048)",
+        },
+    ],
+    shared: &[common::COPY_MODE_OPTS],
+};
+
+struct Config {
+    dev: String,
+    netns: Option<String>,
+    queues: u32,
+    count: u64,
+    batch: usize,
+    rate: Option<u64>,
+    size: usize,
+    duration: Option<Duration>,
+    ring: u32,
+    bind: libxdp_rs::BindFlags,
+}
+
+fn config() -> Result<Config, String> {
+    let a = USAGE.parse_env_or_exit();
+    let ring = a.ring_size(2048)?;
+    Ok(Config {
+        dev: a.required("dev")?.to_string(),
+        netns: a.str("netns").map(str::to_string),
+        queues: a.count("queues", 1, 1..=64)? as u32,
+        count: a.count("count", 0, 0..=u64::MAX)?,
+        batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
+        rate: Some(a.count("rate", 0, 0..=u64::MAX)?).filter(|&r| r > 0),
+        size: a.count(
+            "size",
+            64,
+            common::MIN_FRAME_LEN as u64..=common::MAX_FRAME_LEN as u64,
+        )? as usize,
+        duration: a.seconds("duration")?,
+        ring,
+        bind: xsk::bind_flags(a.flag("copy"), a.flag("zero-copy"))?,
+    })
+}
+
+struct Queue {
+    id: u32,
+    tx: OrderedTx,
+    comp: CompletionQueue,
+    free: Vec<Frame>,
+    /// Frames to send in all (`u64::MAX`: no limit).
+    target: u64,
+    next_seq: u64,
+    sent: u64,
+    _fill: Option<FillQueue>,
+}
+
+fn run(c: Config) -> libxdp_rs::Result<bool> {
+    let ns = xsk::netns_arg(c.netns.as_deref())?;
+    let per_queue = 2 * c.ring;
+    let (umem, mut frames) = Umem::builder()
+        .frame_size(2048)
+        .frame_count(per_queue * c.queues)
+        .fill_size(64)
+        .comp_size(c.ring)
+        .netns(ns.try_clone()?)
+        .build()?;
+    let mut queues = Vec::new();
+    for q in 0..c.queues {
+        let sock = Socket::builder(&c.dev, q)
+            .netns(ns.try_clone()?)
+            .rx(false)
+            .tx(true)
+            .tx_size(c.ring)
+            .bind_flags(c.bind)
+            .default_program(false)
+            .build(&umem)?;
+        let p = sock.split();
+        let missing = |what: &str| libxdp_rs::Error::InvalidConfig {
+            field: "socket",
+            reason: format!("queue {q}: the socket has no {what}"),
+        };
+        queues.push(Queue {
+            id: q,
+            tx: OrderedTx::new(p.tx.ok_or_else(|| missing("TX ring"))?, c.ring),
+            comp: p.comp.ok_or_else(|| missing("completion ring"))?,
+            free: frames.split_off(frames.len() - per_queue as usize),
+            target: if c.count == 0 {
+                u64::MAX
+            } else {
+                common::stream_share(c.count, c.queues, q)
+            },
+            next_seq: 0,
+            sent: 0,
+            _fill: p.fill,
+        });
+    }
+    println!(
+        "ready: sending on {}@{}, {} queue(s), {} frames of {} bytes{}",
+        c.dev,
+        ns.label(),
+        c.queues,
+        if c.count == 0 {
+            "unlimited".to_string()
+        } else {
+            c.count.to_string()
+        },
+        c.size,
+        c.rate.map_or(String::new(), |r| format!(" at {r} pps"))
+    );
+    let _ = std::io::stdout().flush();
+
+    let start = Instant::now();
+    let mut pacer = Pacer::new(c.rate, c.batch as u64);
+    let mut building: VecDeque<Frame> = VecDeque::with_capacity(c.batch);
+    let mut drain_deadline: Option<Instant> = None;
+    let mut round = 0usize;
+    loop {
+        let now = Instant::now();
+        if c.duration.is_some_and(|d| now - start >= d) {
+            common::request_stop();
+        }
+        let stopping = common::stop_requested();
+        let all_submitted = queues.iter().all(|q| q.next_seq >= q.target);
+        let in_flight: u64 = queues.iter().map(|q| q.tx.outstanding).sum();
+        if (stopping || all_submitted) && in_flight == 0 {
+            break;
+        }
+        if stopping || all_submitted {
+            let deadline = *drain_deadline.get_or_insert(now + Duration::from_secs(2));
+            if now > deadline {
+                break;
+            }
+        }
+        let mut progress = false;
+        // Start with another queue each round, so that a rate limit is shared fairly.
+        round += 1;
+        let first = round % queues.len();
+        let (a, b) = queues.split_at_mut(first);
+        for q in b.iter_mut().chain(a.iter_mut()) {
+            let done = q.comp.consume(&mut q.free, usize::MAX);
+            q.tx.completed(done);
+            q.sent += done as u64;
+            progress |= done > 0;
+            if stopping {
+                q.tx.kick()?;
+                continue;
+            }
+            let want = (q.target - q.next_seq)
+                .min(c.batch as u64)
+                .min(q.free.len() as u64)
+                .min(q.tx.room() as u64);
+            let n = pacer.allowance(want, now);
+            for _ in 0..n {
+                let mut f = q.free.pop().expect("counted above");
+                let len =
+                    common::encode_frame(umem.buffer_mut(&mut f), q.id as u16, q.next_seq, c.size);
+                f.set_len(len as u32)?;
+                q.next_seq += 1;
+                building.push_back(f);
+            }
+            let went = q.tx.submit(&mut building) as u64;
+            debug_assert!(building.is_empty());
+            pacer.sent(went);
+            progress |= went > 0;
+            q.tx.kick()?;
+        }
+        if !progress {
+            let wait = pacer.wait(Instant::now());
+            thread::sleep(wait.clamp(Duration::from_micros(20), Duration::from_millis(1)));
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let sent: u64 = queues.iter().map(|q| q.sent).sum();
+    let submitted: u64 = queues.iter().map(|q| q.next_seq).sum();
+    for q in &queues {
+        println!("queue {}: sent {}", q.id, q.sent);
+    }
+    println!(
+        "sent {sent} frames in {elapsed:.3} s ({:.3} Mpps){}",
+        common::mpps(sent, elapsed),
+        if submitted != sent {
+            format!("; {} submitted but not completed", submitted - sent)
+        } else {
+            String::new()
+        }
+    );
+    Ok(submitted == sent && (c.count == 0 || sent == c.count))
+}
+
+fn main() -> ExitCode {
+    USAGE.main_with(config, run)
+}

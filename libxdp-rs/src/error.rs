@@ -1,0 +1,333 @@
+//! The crate's error type.
+
+use std::fmt;
+use std::io;
+
+/// Result of the fallible operations of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, one variant per cause.
+///
+/// Variants about a socket name the device, the queue and the network namespace (its label,
+/// see [`Netns::label`](crate::Netns::label)), and carry the operating system's error where
+/// there is one, so that the [`Display`](fmt::Display) text alone says what failed where:
+///
+/// ```text
+/// cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in: Operation not permitted (os error 1)
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A builder was given a value the kernel or libxdp would refuse; `field` names the
+    /// builder method.
+    InvalidConfig {
+        /// The setting at fault, e.g. `"frame_size"`.
+        field: &'static str,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A frame length beyond the frame's capacity ([`Frame::set_len`](crate::Frame::set_len)).
+    FrameTooLong {
+        /// The length asked for.
+        len: u32,
+        /// The frame's capacity.
+        capacity: u32,
+    },
+    /// Opening, inspecting or entering a network namespace failed.
+    Netns {
+        /// Label of the namespace (a `/run/netns` name, a path, or `current`).
+        netns: String,
+        /// What was being done, e.g. `"open"` or `"enter"`.
+        op: &'static str,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Mapping the UMEM's memory failed.
+    Mmap {
+        /// Bytes asked for.
+        len: usize,
+        /// Whether huge pages were asked for.
+        huge_pages: bool,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// `xsk_umem__create` failed (without privileges: `EPERM`).
+    UmemCreate {
+        /// Namespace the UMEM was to be created in.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The device does not exist in the namespace.
+    DeviceNotFound {
+        /// Device name.
+        device: String,
+        /// Namespace it was looked up in.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// This UMEM already has a socket on (namespace, device, queue); a second socket there
+    /// would have to share its fill and completion rings, which this crate does not allow.
+    QueueInUse {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+    },
+    /// The queue is bound by another socket (`EBUSY`), often one still being released: the
+    /// kernel frees a (device, queue) binding in deferred work after the socket is closed.
+    QueueBusy {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The first socket of a UMEM must be created in the namespace the UMEM was created in
+    /// (it reuses the UMEM's own AF_XDP socket); libxdp says `EXDEV`.
+    UmemNetnsMismatch {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace of the device.
+        netns: String,
+        /// Namespace of the UMEM.
+        umem_netns: String,
+    },
+    /// The UMEM's own AF_XDP socket (used by its first socket) stays bound to the first
+    /// socket's queue until the UMEM is dropped: once the first socket is gone, that queue
+    /// cannot be bound again with this UMEM, and once every socket is gone, libxdp cannot
+    /// create sockets on the UMEM at all. Build a new UMEM.
+    UmemRetired {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+    },
+    /// Creating or binding the AF_XDP socket failed for another reason (without
+    /// privileges: `EPERM`).
+    SocketCreate {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Inserting the socket into the caller's XSKMAP failed.
+    XskMap {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// A system call on a live socket failed (`poll`, `sendto`, `getsockopt`).
+    Io {
+        /// The operation, e.g. `"poll"`.
+        op: &'static str,
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// The operating system's error number, when the error carries one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.io_error().and_then(io::Error::raw_os_error)
+    }
+
+    /// The underlying [`io::Error`], when there is one.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            Error::Netns { source, .. }
+            | Error::Mmap { source, .. }
+            | Error::UmemCreate { source, .. }
+            | Error::DeviceNotFound { source, .. }
+            | Error::QueueBusy { source, .. }
+            | Error::SocketCreate { source, .. }
+            | Error::XskMap { source, .. }
+            | Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// True when the cause is missing privileges (`EPERM` or `EACCES`).
+    pub fn is_permission_denied(&self) -> bool {
+        matches!(self.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+        Error::InvalidConfig {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig { field, reason } => {
+                write!(f, "invalid configuration: {field}: {reason}")
+            }
+            Error::FrameTooLong { len, capacity } => {
+                write!(f, "frame length {len} exceeds the frame's capacity {capacity}")
+            }
+            Error::Netns { netns, op, source } => {
+                write!(f, "cannot {op} network namespace {netns}: {source}")
+            }
+            Error::Mmap {
+                len,
+                huge_pages,
+                source,
+            } => write!(
+                f,
+                "cannot map {len} bytes of UMEM memory{}: {source}",
+                if *huge_pages { " with huge pages" } else { "" }
+            ),
+            Error::UmemCreate { netns, source } => {
+                write!(f, "cannot create UMEM in namespace {netns}: {source}")
+            }
+            Error::DeviceNotFound {
+                device,
+                netns,
+                source,
+            } => write!(f, "no device {device} in namespace {netns}: {source}"),
+            Error::QueueInUse {
+                device,
+                queue,
+                netns,
+            } => write!(
+                f,
+                "{device} queue {queue} in namespace {netns} already has a socket on this UMEM"
+            ),
+            Error::QueueBusy {
+                device,
+                queue,
+                netns,
+                source,
+            } => write!(
+                f,
+                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}: \
+                 queue still held by a socket being released; retry"
+            ),
+            Error::UmemNetnsMismatch {
+                device,
+                queue,
+                netns,
+                umem_netns,
+            } => write!(
+                f,
+                "cannot create the first socket of a UMEM on {device} queue {queue} in namespace \
+                 {netns}: the UMEM was created in namespace {umem_netns}; create the UMEM in \
+                 {netns} (UmemBuilder::netns) or the first socket in {umem_netns}"
+            ),
+            Error::UmemRetired {
+                device,
+                queue,
+                netns,
+            } => write!(
+                f,
+                "cannot create AF_XDP socket on {device} queue {queue} in namespace {netns}: the \
+                 UMEM's own socket stays bound to the queue of its first (now closed) socket until \
+                 the UMEM is dropped; build a new UMEM"
+            ),
+            Error::SocketCreate {
+                device,
+                queue,
+                netns,
+                source,
+            } => write!(
+                f,
+                "cannot create AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}"
+            ),
+            Error::XskMap {
+                device,
+                queue,
+                netns,
+                source,
+            } => write!(
+                f,
+                "cannot insert the AF_XDP socket on {device} queue {queue} in namespace {netns} \
+                 into the XSKMAP: {source}"
+            ),
+            Error::Io {
+                op,
+                device,
+                queue,
+                netns,
+                source,
+            } => write!(
+                f,
+                "{op} on the AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io_error()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_device_queue_namespace() {
+        let e = Error::SocketCreate {
+            device: "xo1".into(),
+            queue: 0,
+            netns: "xnetns-x-in".into(),
+            source: io::Error::from_raw_os_error(libc::EPERM),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in: \
+             Operation not permitted (os error 1)"
+        );
+        assert!(e.is_permission_denied());
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM));
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn busy_says_retry() {
+        let e = Error::QueueBusy {
+            device: "xi1".into(),
+            queue: 1,
+            netns: "ns".into(),
+            source: io::Error::from_raw_os_error(libc::EBUSY),
+        };
+        let s = e.to_string();
+        assert!(
+            s.contains("queue still held by a socket being released; retry"),
+            "{s}"
+        );
+        assert!(s.contains("xi1 queue 1 in namespace ns"), "{s}");
+    }
+}

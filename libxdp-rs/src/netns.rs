@@ -1,0 +1,269 @@
+//! Network namespaces as values.
+
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Where the calling thread's own namespace is found.
+const THREAD_NETNS: &str = "/proc/thread-self/ns/net";
+
+/// A network namespace, held open by a file descriptor.
+///
+/// A namespace is named by a label for messages: its `/run/netns` name, the path it was opened
+/// from, or `current`. Its identity is the device and inode number of the namespace file,
+/// which stay unique while the descriptor keeps the namespace alive.
+///
+/// ```
+/// use libxdp_rs::Netns;
+/// let here = Netns::current()?;
+/// assert_eq!(here.label(), "current");
+/// # Ok::<(), libxdp_rs::Error>(())
+/// ```
+pub struct Netns {
+    fd: OwnedFd,
+    label: String,
+    id: NetnsId,
+}
+
+/// Identity of a namespace: `st_dev` and `st_ino` of its nsfs file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct NetnsId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+}
+
+fn fstat_id(fd: BorrowedFd<'_>) -> io::Result<NetnsId> {
+    // SAFETY: `stat` is plain old data, so all zeroes is a valid value.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is an open descriptor and st is valid for writes of a `stat`.
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(NetnsId {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
+}
+
+fn open_path(path: &Path) -> io::Result<OwnedFd> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))?;
+    // SAFETY: c is a valid NUL-terminated string for the duration of the call.
+    let raw = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: raw is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+impl Netns {
+    fn from_parts(fd: OwnedFd, label: String) -> Result<Netns> {
+        let id = fstat_id(fd.as_fd()).map_err(|source| Error::Netns {
+            netns: label.clone(),
+            op: "inspect",
+            source,
+        })?;
+        Ok(Netns { fd, label, id })
+    }
+
+    /// The calling thread's namespace, labelled `current`.
+    pub fn current() -> Result<Netns> {
+        let fd = open_path(Path::new(THREAD_NETNS)).map_err(|source| Error::Netns {
+            netns: "current".into(),
+            op: "open",
+            source,
+        })?;
+        Netns::from_parts(fd, "current".into())
+    }
+
+    /// The namespace `/run/netns/NAME` (made by `ip netns add NAME`), labelled `NAME`.
+    ///
+    /// ```no_run
+    /// let ns = libxdp_rs::Netns::named("blue")?;
+    /// assert_eq!(ns.label(), "blue");
+    /// # Ok::<(), libxdp_rs::Error>(())
+    /// ```
+    pub fn named(name: &str) -> Result<Netns> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(Error::Netns {
+                netns: name.into(),
+                op: "open",
+                source: io::Error::new(io::ErrorKind::InvalidInput, "not a namespace name"),
+            });
+        }
+        let fd = open_path(&Path::new("/run/netns").join(name)).map_err(|source| Error::Netns {
+            netns: name.into(),
+            op: "open",
+            source,
+        })?;
+        Netns::from_parts(fd, name.into())
+    }
+
+    /// The namespace file at `p` (e.g. `/proc/PID/ns/net`), labelled with the path.
+    pub fn path(p: impl AsRef<Path>) -> Result<Netns> {
+        let p = p.as_ref();
+        let label = p.display().to_string();
+        let fd = open_path(p).map_err(|source| Error::Netns {
+            netns: label.clone(),
+            op: "open",
+            source,
+        })?;
+        Netns::from_parts(fd, label)
+    }
+
+    /// A namespace from an open descriptor of its nsfs file, with a label for messages.
+    pub fn from_fd(fd: OwnedFd, label: impl Into<String>) -> Result<Netns> {
+        Netns::from_parts(fd, label.into())
+    }
+
+    /// The label: a `/run/netns` name, a path, or `current`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub(crate) fn id(&self) -> NetnsId {
+        self.id
+    }
+
+    /// Whether `self` and `other` are the same namespace (same nsfs device and inode).
+    pub fn same_as(&self, other: &Netns) -> bool {
+        self.id == other.id
+    }
+
+    /// Move the calling thread (only it) into this namespace until the guard drops.
+    ///
+    /// Entering the namespace the thread is in already does nothing. The guard restores the
+    /// previous namespace when dropped, also while unwinding from a panic. Needs
+    /// `CAP_SYS_ADMIN` unless the thread already is in the namespace.
+    ///
+    /// ```no_run
+    /// let ns = libxdp_rs::Netns::named("blue")?;
+    /// {
+    ///     let _guard = ns.enter()?;
+    ///     // sockets created here belong to "blue"
+    /// }
+    /// // back in the previous namespace
+    /// # Ok::<(), libxdp_rs::Error>(())
+    /// ```
+    pub fn enter(&self) -> Result<NetnsGuard> {
+        let err = |op, source| Error::Netns {
+            netns: self.label.clone(),
+            op,
+            source,
+        };
+        let prev = open_path(Path::new(THREAD_NETNS)).map_err(|e| err("open current", e))?;
+        let prev_id = fstat_id(prev.as_fd()).map_err(|e| err("inspect current", e))?;
+        if prev_id == self.id {
+            return Ok(NetnsGuard {
+                prev: None,
+                _not_send: PhantomData,
+            });
+        }
+        // SAFETY: setns on an open nsfs descriptor affects the calling thread only.
+        if unsafe { libc::setns(self.fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(err("enter", io::Error::last_os_error()));
+        }
+        Ok(NetnsGuard {
+            prev: Some(prev),
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Another handle on the same namespace (a duplicated descriptor), with the same label.
+    pub fn try_clone(&self) -> Result<Netns> {
+        let fd = self.fd.try_clone().map_err(|source| Error::Netns {
+            netns: self.label.clone(),
+            op: "duplicate",
+            source,
+        })?;
+        Ok(Netns {
+            fd,
+            label: self.label.clone(),
+            id: self.id,
+        })
+    }
+}
+
+impl AsFd for Netns {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl fmt::Debug for Netns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Netns")
+            .field("label", &self.label)
+            .field("inode", &self.id.ino)
+            .finish()
+    }
+}
+
+/// The calling thread is inside a namespace until this guard drops; see [`Netns::enter`].
+///
+/// Not [`Send`]: a namespace switch belongs to one thread, and so must its undoing.
+#[must_use = "the namespace is left when the guard drops"]
+pub struct NetnsGuard {
+    prev: Option<OwnedFd>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for NetnsGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NetnsGuard")
+            .field("switched", &self.prev.is_some())
+            .finish()
+    }
+}
+
+impl Drop for NetnsGuard {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            // SAFETY: setns on an open nsfs descriptor affects the calling thread only; the
+            // guard is !Send, so this is the thread that entered.
+            if unsafe { libc::setns(prev.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                ::log::error!(
+                    "cannot return to the previous network namespace: {}; this thread stays in \
+                     the entered one",
+                    io::Error::last_os_error()
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_is_current() {
+        let a = Netns::current().unwrap();
+        let b = Netns::path("/proc/self/ns/net").unwrap();
+        assert!(a.same_as(&b));
+        assert_eq!(b.label(), "/proc/self/ns/net");
+        let c = a.try_clone().unwrap();
+        assert!(c.same_as(&a));
+        // Entering the current namespace is a no-op and needs no privileges.
+        let g = a.enter().unwrap();
+        assert!(g.prev.is_none());
+    }
+
+    #[test]
+    fn bad_names() {
+        for n in ["", "a/b", "..", "no-such-namespace-xdp-netns"] {
+            let e = Netns::named(n).unwrap_err();
+            assert!(
+                e.to_string().contains("cannot open network namespace"),
+                "{e}"
+            );
+        }
+    }
+}

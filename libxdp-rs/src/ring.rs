@@ -1,0 +1,645 @@
+//! The four AF_XDP rings, implemented in Rust over the memory libxdp maps.
+//!
+//! Each ring is single producer, single consumer, shared with the kernel: a `u32` producer
+//! index, a `u32` consumer index, a flags word and a power-of-two array of descriptors. Indexes
+//! run freely with wrapping `u32` arithmetic and are masked to find a slot. The side that
+//! reads the other side's index does so with `Acquire` ordering; the side that publishes its
+//! own index does so with `Release` ordering (kernel `Documentation/networking/af_xdp.rst`,
+//! `smp_load_acquire` / `smp_store_release`), so descriptors written before a publish are seen
+//! by whoever observes the new index, and slots are reused only after they were read.
+//!
+//! Every batch operation costs one look at the other side's index (only when the cached one
+//! does not suffice) and one publish, and no FFI call at all.
+
+use std::fmt;
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use libxdp_sys as sys;
+
+use crate::error::Result;
+use crate::socket::{SocketInner, StatisticsReader};
+use crate::stats::Statistics;
+use crate::umem::{Frame, UmemInner};
+
+/// A ring descriptor: `u64` addresses (fill, completion) or [`XdpDesc`] (RX, TX).
+pub trait Desc: Copy + sealed::Sealed {}
+impl Desc for u64 {}
+impl Desc for XdpDesc {}
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u64 {}
+    impl Sealed for super::XdpDesc {}
+}
+
+/// An RX/TX descriptor, `struct xdp_desc`.
+pub type XdpDesc = sys::xdp_desc;
+
+/// The producer side of a ring (user space writes: fill, TX; in tests also a model kernel).
+#[doc(hidden)]
+pub struct RawProducer<T: Desc> {
+    cached_prod: u32,
+    /// The consumer index plus `size`, so that `cached_cons - cached_prod` is the free room
+    /// (libxdp's convention, see `xsk_prod_nb_free`).
+    cached_cons: u32,
+    mask: u32,
+    size: u32,
+    producer: *const AtomicU32,
+    consumer: *const AtomicU32,
+    flags: *const AtomicU32,
+    descs: *mut T,
+}
+
+/// The consumer side of a ring (user space reads: RX, completion; in tests a model kernel).
+#[doc(hidden)]
+pub struct RawConsumer<T: Desc> {
+    cached_prod: u32,
+    cached_cons: u32,
+    mask: u32,
+    producer: *const AtomicU32,
+    consumer: *const AtomicU32,
+    flags: *const AtomicU32,
+    descs: *const T,
+}
+
+impl<T: Desc> RawProducer<T> {
+    /// A producer over a ring's shared memory.
+    ///
+    /// # Safety
+    /// `producer`, `consumer` and `flags` point to aligned `u32`s, and `descs` to `size`
+    /// slots of `T`, all valid for as long as the value lives; `size` is a power of two;
+    /// nothing else produces into this ring, and the consumer follows the protocol (reads
+    /// `producer` with acquire, publishes `consumer` with release, never passes `producer`).
+    #[doc(hidden)]
+    pub unsafe fn new(
+        producer: *const AtomicU32,
+        consumer: *const AtomicU32,
+        flags: *const AtomicU32,
+        descs: *mut T,
+        size: u32,
+    ) -> Self {
+        debug_assert!(size.is_power_of_two());
+        // SAFETY: valid pointers per the contract above.
+        let (prod, cons) = unsafe {
+            (
+                (*producer).load(Ordering::Relaxed),
+                (*consumer).load(Ordering::Acquire),
+            )
+        };
+        RawProducer {
+            cached_prod: prod,
+            cached_cons: cons.wrapping_add(size),
+            mask: size - 1,
+            size,
+            producer,
+            consumer,
+            flags,
+            descs,
+        }
+    }
+
+    /// A producer over the ring libxdp set up in `r`.
+    ///
+    /// # Safety
+    /// `r` was filled in by libxdp for a ring that stays mapped while the value lives, and
+    /// user space is its only producer.
+    pub(crate) unsafe fn from_sys(r: &sys::xsk_ring_prod) -> Self {
+        // SAFETY: libxdp points these into the ring's mapping (producer, consumer and flags
+        // words; `size` descriptors); the caller keeps the mapping alive.
+        unsafe {
+            RawProducer::new(
+                r.producer as *const AtomicU32,
+                r.consumer as *const AtomicU32,
+                r.flags as *const AtomicU32,
+                r.ring.cast::<T>(),
+                r.size,
+            )
+        }
+    }
+
+    /// Ring size in entries.
+    #[inline]
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Free slots, looking at the consumer's index only when fewer than `want` are known.
+    #[inline]
+    pub fn free(&mut self, want: u32) -> u32 {
+        let free = self.cached_cons.wrapping_sub(self.cached_prod);
+        if free >= want {
+            return free;
+        }
+        // SAFETY: `consumer` is valid (constructor contract). Acquire pairs with the
+        // consumer's release: it is done reading the slots it released.
+        let cons = unsafe { (*self.consumer).load(Ordering::Acquire) };
+        self.cached_cons = cons.wrapping_add(self.size);
+        self.cached_cons.wrapping_sub(self.cached_prod)
+    }
+
+    /// Write up to `max` descriptors, `make(i)` for `i` in `0..n`, into free slots and
+    /// publish them with one release store. Returns `n`.
+    #[inline]
+    pub fn produce_with(&mut self, max: u32, mut make: impl FnMut(u32) -> T) -> u32 {
+        let n = self.free(max).min(max);
+        if n == 0 {
+            return 0;
+        }
+        let start = self.cached_prod;
+        for i in 0..n {
+            let slot = (start.wrapping_add(i) & self.mask) as usize;
+            let d = make(i);
+            // SAFETY: slot <= mask < size, inside the descriptor array; the slot is free
+            // (between the consumer's index and ours), so the consumer does not read it.
+            unsafe { self.descs.add(slot).write(d) };
+        }
+        self.cached_prod = start.wrapping_add(n);
+        // SAFETY: `producer` is valid. Release publishes the descriptors written above.
+        unsafe { (*self.producer).store(self.cached_prod, Ordering::Release) };
+        n
+    }
+
+    /// Produce as many of `items` as fit, in order. Returns how many.
+    pub fn push_slice(&mut self, items: &[T]) -> usize {
+        let max = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        self.produce_with(max, |i| items[i as usize]) as usize
+    }
+
+    /// Whether the kernel asks to be woken up (`XDP_RING_NEED_WAKEUP`).
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        // SAFETY: `flags` is valid (constructor contract).
+        unsafe { (*self.flags).load(Ordering::Relaxed) & sys::XDP_RING_NEED_WAKEUP != 0 }
+    }
+}
+
+impl<T: Desc> RawConsumer<T> {
+    /// A consumer over a ring's shared memory.
+    ///
+    /// # Safety
+    /// As [`RawProducer::new`], with roles swapped: nothing else consumes from this ring and
+    /// the producer publishes with release and never overruns the consumer.
+    #[doc(hidden)]
+    pub unsafe fn new(
+        producer: *const AtomicU32,
+        consumer: *const AtomicU32,
+        flags: *const AtomicU32,
+        descs: *const T,
+        size: u32,
+    ) -> Self {
+        debug_assert!(size.is_power_of_two());
+        // SAFETY: valid pointers per the contract above.
+        let (prod, cons) = unsafe {
+            (
+                (*producer).load(Ordering::Acquire),
+                (*consumer).load(Ordering::Relaxed),
+            )
+        };
+        RawConsumer {
+            cached_prod: prod,
+            cached_cons: cons,
+            mask: size - 1,
+            producer,
+            consumer,
+            flags,
+            descs,
+        }
+    }
+
+    /// A consumer over the ring libxdp set up in `r`.
+    ///
+    /// # Safety
+    /// `r` was filled in by libxdp for a ring that stays mapped while the value lives, and
+    /// user space is its only consumer.
+    pub(crate) unsafe fn from_sys(r: &sys::xsk_ring_cons) -> Self {
+        // SAFETY: as in RawProducer::from_sys.
+        unsafe {
+            RawConsumer::new(
+                r.producer as *const AtomicU32,
+                r.consumer as *const AtomicU32,
+                r.flags as *const AtomicU32,
+                r.ring.cast::<T>().cast_const(),
+                r.size,
+            )
+        }
+    }
+
+    /// Entries ready, looking at the producer's index only when fewer than `want` are known.
+    #[inline]
+    pub fn available(&mut self, want: u32) -> u32 {
+        let ready = self.cached_prod.wrapping_sub(self.cached_cons);
+        if ready >= want {
+            return ready;
+        }
+        // SAFETY: `producer` is valid. Acquire pairs with the producer's release: the
+        // descriptors up to the new index are written.
+        self.cached_prod = unsafe { (*self.producer).load(Ordering::Acquire) };
+        self.cached_prod.wrapping_sub(self.cached_cons)
+    }
+
+    /// Read up to `max` descriptors, passing each to `sink` in order, then release their
+    /// slots with one release store. Returns how many.
+    #[inline]
+    pub fn consume_with(&mut self, max: u32, mut sink: impl FnMut(T)) -> u32 {
+        let n = self.available(max).min(max);
+        if n == 0 {
+            return 0;
+        }
+        let start = self.cached_cons;
+        for i in 0..n {
+            let slot = (start.wrapping_add(i) & self.mask) as usize;
+            // SAFETY: slot < size, inside the array; the slot lies between our index and
+            // the producer's published one, so it is written and the producer leaves it be.
+            sink(unsafe { self.descs.add(slot).read() });
+        }
+        self.cached_cons = start.wrapping_add(n);
+        // SAFETY: `consumer` is valid. Release: our reads of the slots happen before the
+        // producer may reuse them.
+        unsafe { (*self.consumer).store(self.cached_cons, Ordering::Release) };
+        n
+    }
+
+    /// Consume up to `max` entries into `out`. Returns how many.
+    pub fn pop_into(&mut self, out: &mut Vec<T>, max: usize) -> usize {
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        self.consume_with(max, |d| out.push(d)) as usize
+    }
+
+    /// Whether the kernel asks to be woken up (`XDP_RING_NEED_WAKEUP`).
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        // SAFETY: `flags` is valid (constructor contract).
+        unsafe { (*self.flags).load(Ordering::Relaxed) & sys::XDP_RING_NEED_WAKEUP != 0 }
+    }
+}
+
+/// How many frames at the end of `frames`, at most `max`, belong to the UMEM `umem`.
+#[inline]
+fn own_tail(frames: &[Frame], umem: u64, max: usize) -> usize {
+    frames
+        .iter()
+        .rev()
+        .take(max)
+        .take_while(|f| f.umem_id() == umem)
+        .count()
+}
+
+/// The UMEM address in a descriptor with the unaligned-mode offset (bits 48..) folded in.
+#[inline]
+fn desc_addr(addr: u64) -> u64 {
+    (addr & sys::XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >> sys::XSK_UNALIGNED_BUF_OFFSET_SHIFT)
+}
+
+fn sendto_wakeup(inner: &SocketInner) -> Result<()> {
+    // SAFETY: a zero-length sendto without address on the socket's open descriptor.
+    let rc = unsafe {
+        libc::sendto(
+            inner.fd(),
+            std::ptr::null(),
+            0,
+            libc::MSG_DONTWAIT,
+            std::ptr::null(),
+            0,
+        )
+    };
+    if rc >= 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN) => Ok(()),
+        _ => Err(inner.io_error("sendto (wakeup)", e)),
+    }
+}
+
+fn poll_fd(inner: &SocketInner, events: libc::c_short, timeout_ms: i32) -> Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: inner.fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: pfd is one valid pollfd for the duration of the call.
+    let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EINTR) {
+            return Ok(false);
+        }
+        return Err(inner.io_error("poll", e));
+    }
+    Ok(rc > 0 && pfd.revents & events != 0)
+}
+
+macro_rules! queue_common {
+    ($t:ident, $what:literal) => {
+        // SAFETY: the raw ring pointers point into mappings kept alive by the Arc'd socket;
+        // the queue is the ring's only user-space side and every access takes `&mut self`
+        // (or reads only atomics), so moving it to another thread is sound. It is not Sync:
+        // the raw pointers keep the auto trait off, as two threads must not share one side.
+        unsafe impl Send for $t {}
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($t))
+                    .field("device", &self.socket.device)
+                    .field("queue", &self.socket.queue)
+                    .field("netns", &self.socket.netns.label())
+                    .finish()
+            }
+        }
+
+        impl $t {
+            #[doc = concat!("Entries of the ", $what, " ring.")]
+            pub fn capacity(&self) -> u32 {
+                self.size
+            }
+
+            /// The socket's file descriptor (for `poll`, `epoll`, wakeups).
+            pub fn fd(&self) -> BorrowedFd<'_> {
+                self.socket.borrowed_fd()
+            }
+
+            /// The kernel's counters of the socket (drops, full rings, invalid descriptors).
+            pub fn statistics(&self) -> Result<Statistics> {
+                self.socket.statistics()
+            }
+
+            /// A handle that reads the socket's counters from any thread, for monitoring
+            /// while this queue works in another.
+            pub fn statistics_reader(&self) -> StatisticsReader {
+                StatisticsReader::new(self.socket.clone())
+            }
+        }
+    };
+}
+
+/// The fill ring of a (namespace, device, queue): hands frames to the kernel to receive into.
+pub struct FillQueue {
+    ring: RawProducer<u64>,
+    size: u32,
+    umem: Arc<UmemInner>,
+    socket: Arc<SocketInner>,
+}
+queue_common!(FillQueue, "fill");
+
+impl FillQueue {
+    pub(crate) fn new(
+        ring: RawProducer<u64>,
+        umem: Arc<UmemInner>,
+        socket: Arc<SocketInner>,
+    ) -> Self {
+        FillQueue {
+            size: ring.size(),
+            ring,
+            umem,
+            socket,
+        }
+    }
+
+    /// Move as many frames as fit from the end of `frames` into the ring (one publish).
+    /// Returns how many. Frames of another UMEM stop the batch and stay in `frames`.
+    #[inline]
+    pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
+        let k = own_tail(frames, self.umem.id, self.size as usize);
+        // Free room only grows until we produce, so all n fit below.
+        let n = self.ring.free(k as u32).min(k as u32) as usize;
+        let start = frames.len() - n;
+        let umem = &*self.umem;
+        let tail = &frames[start..];
+        let done = self
+            .ring
+            .produce_with(n as u32, |i| umem.chunk_base(tail[i as usize].addr()))
+            as usize;
+        debug_assert_eq!(done, n);
+        frames.truncate(start);
+        n
+    }
+
+    /// Move one frame into the ring; gives it back when the ring is full (or it belongs to
+    /// another UMEM).
+    #[inline]
+    pub fn produce_one(&mut self, frame: Frame) -> std::result::Result<(), Frame> {
+        if frame.umem_id() != self.umem.id {
+            return Err(frame);
+        }
+        let base = self.umem.chunk_base(frame.addr());
+        if self.ring.produce_with(1, |_| base) == 1 {
+            Ok(())
+        } else {
+            Err(frame)
+        }
+    }
+
+    /// Whether the kernel wants a wakeup (`poll`/`recvfrom`) to see new fill entries (only
+    /// with [`BindFlags::need_wakeup`](crate::BindFlags)).
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        self.ring.needs_wakeup()
+    }
+
+    /// Wake the kernel up to look at the fill ring (`poll` with `POLLIN`, no wait).
+    pub fn wakeup(&self) -> Result<()> {
+        poll_fd(&self.socket, libc::POLLIN, 0).map(|_| ())
+    }
+}
+
+/// The completion ring of a (namespace, device, queue): gives back frames whose
+/// transmission finished.
+pub struct CompletionQueue {
+    ring: RawConsumer<u64>,
+    size: u32,
+    umem: Arc<UmemInner>,
+    socket: Arc<SocketInner>,
+}
+queue_common!(CompletionQueue, "completion");
+
+impl CompletionQueue {
+    pub(crate) fn new(
+        ring: RawConsumer<u64>,
+        size: u32,
+        umem: Arc<UmemInner>,
+        socket: Arc<SocketInner>,
+    ) -> Self {
+        CompletionQueue {
+            ring,
+            size,
+            umem,
+            socket,
+        }
+    }
+
+    /// Append up to `max` completed frames to `out` (length 0, data offset back at the
+    /// UMEM's headroom). Returns how many.
+    #[inline]
+    pub fn consume(&mut self, out: &mut Vec<Frame>, max: usize) -> usize {
+        let umem = &*self.umem;
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        self.ring
+            .consume_with(max, |addr| out.push(umem.fresh_frame(desc_addr(addr)))) as usize
+    }
+
+    /// One completed frame, if any.
+    #[inline]
+    pub fn consume_one(&mut self) -> Option<Frame> {
+        let umem = &*self.umem;
+        let mut got = None;
+        self.ring
+            .consume_with(1, |addr| got = Some(umem.fresh_frame(desc_addr(addr))));
+        got
+    }
+}
+
+/// The RX ring of a socket: received packets.
+pub struct RxQueue {
+    ring: RawConsumer<XdpDesc>,
+    size: u32,
+    umem: Arc<UmemInner>,
+    socket: Arc<SocketInner>,
+}
+queue_common!(RxQueue, "RX");
+
+impl RxQueue {
+    pub(crate) fn new(
+        ring: RawConsumer<XdpDesc>,
+        size: u32,
+        umem: Arc<UmemInner>,
+        socket: Arc<SocketInner>,
+    ) -> Self {
+        RxQueue {
+            ring,
+            size,
+            umem,
+            socket,
+        }
+    }
+
+    /// Append up to `max` received frames to `out` (address and length from the
+    /// descriptors). Returns how many.
+    #[inline]
+    pub fn consume(&mut self, out: &mut Vec<Frame>, max: usize) -> usize {
+        let umem = &*self.umem;
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        self.ring
+            .consume_with(max, |d| out.push(umem.frame_at(desc_addr(d.addr), d.len)))
+            as usize
+    }
+
+    /// One received frame, if any.
+    #[inline]
+    pub fn consume_one(&mut self) -> Option<Frame> {
+        let umem = &*self.umem;
+        let mut got = None;
+        self.ring
+            .consume_with(1, |d| got = Some(umem.frame_at(desc_addr(d.addr), d.len)));
+        got
+    }
+
+    /// Wait up to `timeout_ms` milliseconds (-1: forever) for received packets. True when
+    /// readable; false on timeout or interruption by a signal.
+    pub fn poll(&self, timeout_ms: i32) -> Result<bool> {
+        poll_fd(&self.socket, libc::POLLIN, timeout_ms)
+    }
+}
+
+/// The TX ring of a socket: packets to send.
+pub struct TxQueue {
+    ring: RawProducer<XdpDesc>,
+    size: u32,
+    umem: Arc<UmemInner>,
+    socket: Arc<SocketInner>,
+}
+queue_common!(TxQueue, "TX");
+
+impl TxQueue {
+    pub(crate) fn new(
+        ring: RawProducer<XdpDesc>,
+        umem: Arc<UmemInner>,
+        socket: Arc<SocketInner>,
+    ) -> Self {
+        TxQueue {
+            size: ring.size(),
+            ring,
+            umem,
+            socket,
+        }
+    }
+
+    /// Move as many frames as fit from the end of `frames` into the ring (one publish), to be
+    /// sent with their current address and length. Returns how many. Frames of another UMEM
+    /// stop the batch and stay in `frames`. Call [`wakeup`](TxQueue::wakeup) when
+    /// [`needs_wakeup`](TxQueue::needs_wakeup) says so (or always, without the need_wakeup
+    /// bind flag).
+    #[inline]
+    pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
+        let k = own_tail(frames, self.umem.id, self.size as usize);
+        // Free room only grows until we produce, so all n fit below.
+        let n = self.ring.free(k as u32).min(k as u32) as usize;
+        let start = frames.len() - n;
+        let tail = &frames[start..];
+        let done = self.ring.produce_with(n as u32, |i| {
+            let f = &tail[i as usize];
+            XdpDesc {
+                addr: f.addr(),
+                len: f.len(),
+                options: 0,
+            }
+        }) as usize;
+        debug_assert_eq!(done, n);
+        frames.truncate(start);
+        n
+    }
+
+    /// Move one frame into the ring; gives it back when the ring is full (or it belongs to
+    /// another UMEM).
+    #[inline]
+    pub fn produce_one(&mut self, frame: Frame) -> std::result::Result<(), Frame> {
+        if frame.umem_id() != self.umem.id {
+            return Err(frame);
+        }
+        let d = XdpDesc {
+            addr: frame.addr(),
+            len: frame.len(),
+            options: 0,
+        };
+        if self.ring.produce_with(1, |_| d) == 1 {
+            Ok(())
+        } else {
+            Err(frame)
+        }
+    }
+
+    /// Whether the kernel wants a [`wakeup`](TxQueue::wakeup) to send.
+    #[inline]
+    pub fn needs_wakeup(&self) -> bool {
+        self.ring.needs_wakeup()
+    }
+
+    /// Kick the kernel to send: `sendto(fd, NULL, 0, MSG_DONTWAIT)`, ignoring `EAGAIN`,
+    /// `EBUSY`, `ENOBUFS` and `ENETDOWN` (try again later).
+    pub fn wakeup(&self) -> Result<()> {
+        sendto_wakeup(&self.socket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn queues_are_send() {
+        assert_send::<FillQueue>();
+        assert_send::<CompletionQueue>();
+        assert_send::<RxQueue>();
+        assert_send::<TxQueue>();
+    }
+
+    #[test]
+    fn unaligned_offsets_fold_in() {
+        assert_eq!(desc_addr(4096), 4096);
+        assert_eq!(desc_addr((256u64 << 48) | 8192), 8192 + 256);
+    }
+}

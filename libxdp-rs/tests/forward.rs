@@ -1,0 +1,359 @@
+//! The examples end to end, in the seed's forward topology (two queues):
+//!
+//! ```text
+//! txonly on src (ns src) -> outer (root) == forward ==> inner (ns in) -> sink (ns dst): rxdrop
+//! ```
+//!
+//! `forward` receives on `outer` and sends on `inner`, two devices with the same ifindex in two
+//! namespaces, over one shared UMEM. rxdrop must report every frame intact, once and in order.
+//!
+//! Knobs (environment): `XDP_FORWARD_COUNT` frames (default 100000), `XDP_FORWARD_RATE` pps of
+//! txonly (default 100000), `XDP_FORWARD_RUNS` repetitions, each on a fresh topology (default 5).
+//!
+//! The unit tests of the examples' shared module (payload format, accounting, arguments) run
+//! here too, without root.
+
+#[path = "../examples/common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use xdp_netns_harness::{env_or, require_root, ForwardTopology};
+
+const EXAMPLES: [&str; 3] = ["forward", "txonly", "rxdrop"];
+
+/// The example binaries, built by `cargo build --examples` (a no-op when `cargo test` built
+/// them already) into the target directory this test runs from.
+fn examples() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/forward-HASH -> target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary under target/<profile>/deps")
+        .to_path_buf();
+    let dir = profile_dir.join("examples");
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--examples", "-p", "libxdp-rs"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    if let Some(target) = profile_dir.parent() {
+        cmd.arg("--target-dir").arg(target);
+    }
+    let status = cmd.status().expect("running cargo build --examples");
+    assert!(status.success(), "cargo build --examples failed: {status}");
+    for name in EXAMPLES {
+        assert!(
+            dir.join(name).exists(),
+            "{} missing",
+            dir.join(name).display()
+        );
+    }
+    dir
+}
+
+/// A running example; killed on drop if still running (a failed test leaves nothing behind).
+struct Proc {
+    name: &'static str,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Vec<String>,
+    stderr: Option<thread::JoinHandle<String>>,
+}
+
+impl Proc {
+    fn spawn(dir: &Path, name: &'static str, args: &[&str]) -> Proc {
+        let mut child = Command::new(dir.join(name))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {name}: {e}"));
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().expect("piped stdout");
+        thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut err = child.stderr.take().expect("piped stderr");
+        let stderr = Some(thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        }));
+        Proc {
+            name,
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr,
+        }
+    }
+
+    /// Wait for a line starting with `ready`.
+    fn wait_ready(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let ready = line.starts_with("ready");
+                    self.stdout.push(line);
+                    if ready {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    let out = self.output_so_far();
+                    panic!("{} not ready ({e:?}):\n{out}", self.name);
+                }
+            }
+        }
+    }
+
+    /// Wait for the process to end (killing it after `timeout`); its exit success and output.
+    fn finish(&mut self, timeout: Duration) -> (bool, String) {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                break Some(s);
+            }
+            if Instant::now() >= deadline {
+                self.terminate();
+                break None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let text = self.output_so_far();
+        match status {
+            Some(s) => (s.success(), format!("[{} exited: {s}]\n{text}", self.name)),
+            None => (
+                false,
+                format!("[{} timed out and was stopped]\n{text}", self.name),
+            ),
+        }
+    }
+
+    /// SIGTERM (the examples then print their summaries), SIGKILL after 3 s.
+    fn terminate(&mut self) {
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Everything printed so far (stderr only once the process is gone).
+    fn output_so_far(&mut self) -> String {
+        // The reader thread ends when the process is gone; collect what it has.
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(
+            if self.child.try_wait().ok().flatten().is_some() {
+                500
+            } else {
+                0
+            },
+        )) {
+            self.stdout.push(l);
+        }
+        let mut s = self.stdout.join("\n");
+        if self.child.try_wait().ok().flatten().is_some() {
+            if let Some(h) = self.stderr.take() {
+                let e = h.join().unwrap_or_default();
+                if !e.trim().is_empty() {
+                    s.push_str("\n[stderr]\n");
+                    s.push_str(e.trim_end());
+                }
+            }
+        }
+        s
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The number after `key` in `text` (`"forwarded "` -> N of "forwarded N frames").
+fn number_after(text: &str, key: &str) -> Option<u64> {
+    let rest = &text[text.rfind(key)? + key.len()..];
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+fn one_run(dir: &Path, run: u32, count: u64, rate: u64) {
+    let topo = ForwardTopology::up(2).expect("forward topology up");
+    let queues = topo.queues().to_string();
+    let count_s = count.to_string();
+    let started = Instant::now();
+
+    let mut rxdrop = Proc::spawn(
+        dir,
+        "rxdrop",
+        &[
+            "--dev",
+            topo.sink_dev(),
+            "--netns",
+            topo.sink_ns(),
+            "--queues",
+            &queues,
+            "--expect",
+            &count_s,
+            "--timeout",
+            "45",
+            // Deep RX ring: the sink gets the CPU last on a small machine.
+            "--ring",
+            "16384",
+            "--quiet",
+        ],
+    );
+    rxdrop.wait_ready(Duration::from_secs(10));
+    let mut args = vec![
+        "--ingress",
+        topo.outer_dev(),
+        "--egress",
+        topo.inner_dev(),
+        "--egress-netns",
+        topo.inner_ns(),
+        "--queues",
+        &queues,
+        "--count",
+        &count_s,
+        "--duration",
+        "45",
+        "--ring",
+        "8192",
+        "--quiet",
+    ];
+    if let Some(ns) = topo.outer_ns() {
+        args.extend(["--ingress-netns", ns]);
+    }
+    let mut forward = Proc::spawn(dir, "forward", &args);
+    forward.wait_ready(Duration::from_secs(10));
+    let rate_s = rate.to_string();
+    let mut txonly = Proc::spawn(
+        dir,
+        "txonly",
+        &[
+            "--dev",
+            topo.src_dev(),
+            "--netns",
+            topo.src_ns(),
+            "--queues",
+            &queues,
+            "--count",
+            &count_s,
+            "--rate",
+            &rate_s,
+        ],
+    );
+
+    let (tx_ok, tx_out) = txonly.finish(Duration::from_secs(40));
+    // forward stops by itself once it has forwarded `count` frames; after a loss it would
+    // wait for its duration, so cut it short then.
+    let (fwd_ok, fwd_out) = forward.finish(Duration::from_secs(if tx_ok { 10 } else { 2 }));
+    let (rx_ok, rx_out) = rxdrop.finish(Duration::from_secs(10));
+    let report = format!("run {run}:\n{tx_out}\n\n{fwd_out}\n\n{rx_out}");
+    eprintln!(
+        "{report}\n[run {run} took {:.1} s]",
+        started.elapsed().as_secs_f64()
+    );
+
+    let summary = common::Summary::find_in(&rx_out)
+        .unwrap_or_else(|| panic!("no summary from rxdrop\n{report}"));
+    assert_eq!(
+        summary,
+        common::Summary {
+            intact: count,
+            lost: 0,
+            duplicated: 0,
+            corrupted: 0,
+            reordered: 0
+        },
+        "{report}"
+    );
+    assert!(tx_ok && fwd_ok && rx_ok, "an example failed\n{report}");
+    assert_eq!(number_after(&tx_out, "\nsent "), Some(count), "{report}");
+    assert_eq!(
+        number_after(&fwd_out, "\nforwarded "),
+        Some(count),
+        "{report}"
+    );
+}
+
+#[test]
+fn forward_100k_frames_intact_and_in_order() {
+    if !require_root("forward_100k_frames_intact_and_in_order") {
+        return;
+    }
+    let count: u64 = env_or("XDP_FORWARD_COUNT", 100_000);
+    let rate: u64 = env_or("XDP_FORWARD_RATE", 100_000);
+    let runs: u32 = env_or("XDP_FORWARD_RUNS", 5);
+    let dir = examples();
+    for run in 1..=runs {
+        one_run(&dir, run, count, rate);
+    }
+}
+
+#[test]
+fn examples_reject_bad_arguments() {
+    // No root needed: every one of these fails before touching the kernel.
+    let dir = examples();
+    for (name, args) in [
+        ("forward", &["--ingress", "x"][..]),
+        (
+            "forward",
+            &["--ingress", "a", "--egress", "b", "--queues", "0"][..],
+        ),
+        ("txonly", &["--dev", "x", "--size", "10"][..]),
+        ("txonly", &["--bogus"][..]),
+        ("rxdrop", &["--dev"][..]),
+        ("rxdrop", &["--dev", "x", "--ring", "1000"][..]),
+    ] {
+        let out = Command::new(dir.join(name)).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+        assert!(err.contains("--help"), "{name} {args:?}: {err}");
+        assert!(!err.contains("panicked"), "{name} {args:?}: {err}");
+    }
+    for name in EXAMPLES {
+        let out = Command::new(dir.join(name)).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{name} --help");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+    }
+    // A device that does not exist: the library's error, exit 1, no panic.
+    let out = Command::new(dir.join("rxdrop"))
+        .args(["--dev", "xnetns-nodev0", "--timeout", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("rxdrop: error:") && !err.contains("panicked"),
+        "{err}"
+    );
+}
