@@ -61,3 +61,10 @@ pub use umem::{Frame, Umem, UmemBuilder};
 pub mod testing {
     pub use crate::ring::{Desc, RawConsumer, RawProducer, XdpDesc};
 }
+
+/// The Rust examples of the repository's README.md and of this crate's README.md, compiled as
+/// doctests so that they keep up with the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
