@@ -402,9 +402,12 @@ impl FillQueue {
     /// Returns how many. Frames of another UMEM stop the batch and stay in `frames`.
     #[inline]
     pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
-        let k = own_tail(frames, self.umem.id, self.size as usize);
+        // Ask the ring for room first and look at no more frames than fit: a caller may hold
+        // thousands of free frames, and this runs for every batch.
+        let want = frames.len().min(self.size as usize) as u32;
         // Free room only grows until we produce, so all n fit below.
-        let n = self.ring.free(k as u32).min(k as u32) as usize;
+        let room = self.ring.free(want).min(want) as usize;
+        let n = own_tail(frames, self.umem.id, room);
         let start = frames.len() - n;
         let umem = &*self.umem;
         let tail = &frames[start..];
@@ -573,9 +576,12 @@ impl TxQueue {
     /// bind flag).
     #[inline]
     pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
-        let k = own_tail(frames, self.umem.id, self.size as usize);
+        // Ask the ring for room first and look at no more frames than fit: a caller may hold
+        // thousands of free frames, and this runs for every batch.
+        let want = frames.len().min(self.size as usize) as u32;
         // Free room only grows until we produce, so all n fit below.
-        let n = self.ring.free(k as u32).min(k as u32) as usize;
+        let room = self.ring.free(want).min(want) as usize;
+        let n = own_tail(frames, self.umem.id, room);
         let start = frames.len() - n;
         let tail = &frames[start..];
         let done = self.ring.produce_with(n as u32, |i| {
