@@ -148,12 +148,28 @@ impl<T: Desc> RawProducer<T> {
             return 0;
         }
         let start = self.cached_prod;
-        for i in 0..n {
-            let slot = (start.wrapping_add(i) & self.mask) as usize;
-            let d = make(i);
-            // SAFETY: slot <= mask < size, inside the descriptor array; the slot is free
+        // The n slots are one run from `first`, or two when they wrap past the array's end:
+        // no index masking per descriptor.
+        let first = (start & self.mask) as usize;
+        if n == 1 {
+            // The common single-descriptor case, without loop setup.
+            // SAFETY: first < size, inside the array; the slot is free (see below).
+            unsafe { self.descs.add(first).write(make(0)) };
+            self.cached_prod = start.wrapping_add(1);
+            // SAFETY: `producer` is valid. Release publishes the descriptor written above.
+            unsafe { (*self.producer).store(self.cached_prod, Ordering::Release) };
+            return 1;
+        }
+        let head = (self.size as usize - first).min(n as usize);
+        for i in 0..head {
+            // SAFETY: first + i < size: inside the descriptor array. The slot is free
             // (between the consumer's index and ours), so the consumer does not read it.
-            unsafe { self.descs.add(slot).write(d) };
+            unsafe { self.descs.add(first + i).write(make(i as u32)) };
+        }
+        for i in head..n as usize {
+            // SAFETY: this loop runs only when the run wrapped (head = size - first), so
+            // i - head < n - head <= first < size (n <= size): inside the array; free as above.
+            unsafe { self.descs.add(i - head).write(make(i as u32)) };
         }
         self.cached_prod = start.wrapping_add(n);
         // SAFETY: `producer` is valid. Release publishes the descriptors written above.
@@ -248,11 +264,28 @@ impl<T: Desc> RawConsumer<T> {
             return 0;
         }
         let start = self.cached_cons;
-        for i in 0..n {
-            let slot = (start.wrapping_add(i) & self.mask) as usize;
-            // SAFETY: slot < size, inside the array; the slot lies between our index and
+        // One run from `first`, or two when the entries wrap past the array's end.
+        let first = (start & self.mask) as usize;
+        if n == 1 {
+            // The common single-descriptor case, without loop setup.
+            // SAFETY: first < size, inside the array; published by the producer (see below).
+            sink(unsafe { self.descs.add(first).read() });
+            self.cached_cons = start.wrapping_add(1);
+            // SAFETY: `consumer` is valid. Release: our read happens before the producer may
+            // reuse the slot.
+            unsafe { (*self.consumer).store(self.cached_cons, Ordering::Release) };
+            return 1;
+        }
+        let head = (self.mask as usize + 1 - first).min(n as usize);
+        for i in 0..head {
+            // SAFETY: first + i < size, inside the array; the slot lies between our index and
             // the producer's published one, so it is written and the producer leaves it be.
-            sink(unsafe { self.descs.add(slot).read() });
+            sink(unsafe { self.descs.add(first + i).read() });
+        }
+        for i in head..n as usize {
+            // SAFETY: runs only after a wrap, so i - head < n - head <= first < size: inside
+            // the array; published as above.
+            sink(unsafe { self.descs.add(i - head).read() });
         }
         self.cached_cons = start.wrapping_add(n);
         // SAFETY: `consumer` is valid. Release: our reads of the slots happen before the
