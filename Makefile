@@ -5,6 +5,7 @@
 #   make demo-seed     the seed scenario in C: sockets on equal-ifindex devices, one UMEM
 #   make test          the whole suite (root for the namespace tests)
 #   make regressions   each patch's regression test, pristine v1.6.3 against patched, as a table
+#   make bench         benchmarks, Rust against C against the kernel (root; see bench/README.md)
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
@@ -43,7 +44,7 @@ demo: lib
 demo-seed: lib
 	@$(TESTS_MAKE) demo
 
-test: lint patches-check test-c regressions test-rust
+test: lint patches-check test-c regressions bench-smoke test-rust
 
 test-c: lib
 	@$(TESTS_MAKE) test
@@ -75,3 +76,13 @@ patches-check:
 
 clean:
 	rm -rf $(OUT) $(BUILD)/out-* $(BUILD)/patches-check $(BUILD)/tests
+
+# Benchmarks (root; not part of `make test`): bench/run.sh builds what it needs. `bench` writes
+# bench/results/results-DATE.json and chart.png; `bench-smoke` runs one short round of each into
+# build/bench/ (checks that the benchmarks build and run; its figures mean nothing).
+.PHONY: bench bench-smoke
+bench:
+	@./bench/run.sh
+
+bench-smoke:
+	@./bench/run.sh --quick

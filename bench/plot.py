@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Render bench/run.sh results into one PNG chart.
+
+    python3 bench/plot.py [RESULTS.json ...] [-o bench/results/chart.png]
+
+Without files, the newest bench/results/results-*.json is used. Three panels: ring ops
+(ns per descriptor per batch size, C vs Rust, median with min..max whiskers), forwarding
+(Mpps of C, Rust and the XDP_DROP ceiling, with CPU ns per packet annotated), and setup
+scaling (microseconds per socket against the number of sockets). Panels whose data are
+missing are left out. Needs matplotlib (Debian: apt-get install python3-matplotlib).
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    sys.exit("plot.py needs matplotlib: apt-get install python3-matplotlib (or pip install matplotlib)")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def err(s):
+    """Whiskers (below, above) of a {median, min, max} dict."""
+    return [s["median"] - s["min"]], [s["max"] - s["median"]]
+
+
+def ring_panel(ax, rings):
+    groups = [("batches", "fill/comp (u64)")]
+    if rings.get("batches_xdp_desc"):
+        groups.append(("batches_xdp_desc", "rx/tx (xdp_desc)"))
+    labels, xs, width = [], 0, 0.38
+    for key, name in groups:
+        for b in rings.get(key) or []:
+            for off, lang, color in ((-width / 2, "c", "#4c72b0"), (width / 2, "rust", "#dd8452")):
+                s = b.get(f"{lang}_ns_per_desc")
+                if not s:
+                    continue
+                lo, hi = err(s)
+                ax.bar(xs + off, s["median"], width, yerr=[lo, hi], color=color, capsize=2,
+                       label={"c": "C", "rust": "Rust"}[lang] if not labels else None)
+            labels.append(f"{name}\nbatch {b['batch']}")
+            xs += 1
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=7)
+    ax.set_ylabel("ns per descriptor")
+    title = "Ring ops"
+    if rings.get("ratio_worst") is not None:
+        title += f" (worst Rust/C {rings['ratio_worst']:.2f})"
+    ax.set_title(title)
+    ax.legend()
+
+
+def forward_panel(ax, res):
+    fwd, ceil = res["forward"], res["ceiling"]
+    bars = [("C", fwd["c"], "#4c72b0"), ("Rust", fwd["rust"], "#dd8452"),
+            ("XDP_DROP\nceiling", ceil, "#55a868")]
+    for i, (name, s, color) in enumerate(bars):
+        m = s.get("mpps")
+        if not m:
+            continue
+        lo, hi = err(m)
+        ax.bar(i, m["median"], 0.6, yerr=[lo, hi], color=color, capsize=4)
+        note = f"{m['median']:.3f}"
+        cpu = s.get("cpu_ns_per_pkt")
+        if cpu:
+            note += f"\n{cpu['median']:.0f} ns CPU/pkt"
+        ax.text(i, m["max"], note, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(bars)))
+    ax.set_xticklabels([b[0] for b in bars])
+    ax.set_ylabel("Mpps (median, min..max)")
+    h = res.get("headline", {})
+    title = "Cross-namespace forwarding"
+    if h.get("forward_cpu_per_pkt_rust_over_c") is not None:
+        title += f"\nCPU/pkt Rust/C {h['forward_cpu_per_pkt_rust_over_c']:.2f}"
+    ax.set_title(title)
+    ax.margins(y=0.25)
+
+
+def setup_panel(ax, setup):
+    pts = [p for p in setup.get("points") or [] if p.get("create_us_per_socket") is not None]
+    if not pts:
+        return False
+    # One series per namespace count M (points with other M would zigzag on the same line).
+    for m in sorted({p.get("namespaces") for p in pts}, key=lambda v: v or 0):
+        ser = sorted((p for p in pts if p.get("namespaces") == m), key=lambda p: p["sockets"])
+        x = [p["sockets"] for p in ser]
+        tag = f" (M={m} netns)" if m is not None else ""
+        ax.plot(x, [p["create_us_per_socket"] for p in ser], "o-", label="create" + tag)
+        if all(p.get("delete_us_per_socket") is not None for p in ser):
+            ax.plot(x, [p["delete_us_per_socket"] for p in ser], "s--", label="delete" + tag)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("sockets on one UMEM")
+    ax.set_ylabel("us per socket")
+    title = "Setup scaling"
+    if setup.get("growth_1024_over_64") is not None:
+        title += f" (1024/64: {setup['growth_1024_over_64']:.2f})"
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="*")
+    ap.add_argument("-o", "--output", default=os.path.join(HERE, "results", "chart.png"))
+    a = ap.parse_args()
+    files = a.files or sorted(glob.glob(os.path.join(HERE, "results", "results-*.json")))[-1:]
+    if not files:
+        sys.exit("plot.py: no results file (run bench/run.sh first)")
+    res = json.load(open(files[-1]))
+
+    panels = []
+    if res.get("ring_ops"):
+        panels.append(lambda ax: ring_panel(ax, res["ring_ops"]))
+    if res.get("forward"):
+        panels.append(lambda ax: forward_panel(ax, res))
+    if res.get("setup_scaling") and any(
+        p.get("create_us_per_socket") is not None for p in res["setup_scaling"].get("points") or []
+    ):
+        panels.append(lambda ax: setup_panel(ax, res["setup_scaling"]))
+    if not panels:
+        sys.exit("plot.py: nothing to plot")
+    widths = [2 if i == 0 and res.get("ring_ops") else 1 for i in range(len(panels))]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * sum(widths), 4.8),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for p, ax in zip(panels, axes[0]):
+        p(ax)
+    fig.suptitle(f"xdp-netns benchmarks {res.get('date', '')[:10]}: kernel {res.get('kernel', '?')}, "
+                 f"{res.get('cpu_model', '?')} ({res.get('cpus', '?')} CPUs), commit {res.get('git_commit', '?')}",
+                 fontsize=9)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+    fig.savefig(a.output, dpi=110)
+    print(f"chart: {a.output}")
+
+
+if __name__ == "__main__":
+    main()
