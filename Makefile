@@ -21,8 +21,12 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean
+.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean
 all: lib
+
+# The Debian packages the build and the tests need (installs the missing ones as root).
+deps:
+	@./scripts/install-deps.sh
 
 # prepare-source.sh is cheap when nothing changed, so it runs every time.
 source:
@@ -38,13 +42,15 @@ pristine-lib:
 install: source
 	@$(LIB_MAKE) SRC=$(SRC) OUT=$(OUT) PREFIX=$(PREFIX) install
 
-demo: lib
+demo: deps
+	@$(MAKE) --no-print-directory lib
 	@./tests/demo-forward.sh
 
 demo-seed: lib
 	@$(TESTS_MAKE) demo
 
-test: lint patches-check test-c regressions bench-smoke test-rust
+test: deps
+	@$(MAKE) --no-print-directory lint patches-check test-c regressions bench-smoke test-rust
 
 test-c: lib
 	@$(TESTS_MAKE) test
