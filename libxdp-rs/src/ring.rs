@@ -38,9 +38,13 @@ mod sealed {
 pub type XdpDesc = sys::xdp_desc;
 
 /// The producer side of a ring (user space writes: fill, TX; in tests also a model kernel).
+///
+/// Its own index is not cached: this side is the only writer of the producer word, so a
+/// relaxed load of it returns what this side last stored, from a cache line it owns. Every
+/// batch publishes at once, so a copy would always equal the shared word and only cost a
+/// store per batch.
 #[doc(hidden)]
 pub struct RawProducer<T: Desc> {
-    cached_prod: u32,
     /// The consumer index plus `size`, so that `cached_cons - cached_prod` is the free room
     /// (libxdp's convention, see `xsk_prod_nb_free`).
     cached_cons: u32,
@@ -53,10 +57,11 @@ pub struct RawProducer<T: Desc> {
 }
 
 /// The consumer side of a ring (user space reads: RX, completion; in tests a model kernel).
+///
+/// As for [`RawProducer`], its own index is the shared consumer word itself.
 #[doc(hidden)]
 pub struct RawConsumer<T: Desc> {
     cached_prod: u32,
-    cached_cons: u32,
     mask: u32,
     producer: *const AtomicU32,
     consumer: *const AtomicU32,
@@ -81,15 +86,9 @@ impl<T: Desc> RawProducer<T> {
         size: u32,
     ) -> Self {
         debug_assert!(size.is_power_of_two());
-        // SAFETY: valid pointers per the contract above.
-        let (prod, cons) = unsafe {
-            (
-                (*producer).load(Ordering::Relaxed),
-                (*consumer).load(Ordering::Acquire),
-            )
-        };
+        // SAFETY: valid pointer per the contract above.
+        let cons = unsafe { (*consumer).load(Ordering::Acquire) };
         RawProducer {
-            cached_prod: prod,
             cached_cons: cons.wrapping_add(size),
             mask: size - 1,
             size,
@@ -125,10 +124,22 @@ impl<T: Desc> RawProducer<T> {
         self.size
     }
 
+    /// This side's index: the producer word, which only this side writes.
+    #[inline]
+    fn prod(&self) -> u32 {
+        // SAFETY: `producer` is valid (constructor contract). Relaxed: it is our own store.
+        unsafe { (*self.producer).load(Ordering::Relaxed) }
+    }
+
     /// Free slots, looking at the consumer's index only when fewer than `want` are known.
     #[inline]
     pub fn free(&mut self, want: u32) -> u32 {
-        let free = self.cached_cons.wrapping_sub(self.cached_prod);
+        self.free_from(self.prod(), want)
+    }
+
+    #[inline]
+    fn free_from(&mut self, prod: u32, want: u32) -> u32 {
+        let free = self.cached_cons.wrapping_sub(prod);
         if free >= want {
             return free;
         }
@@ -136,18 +147,18 @@ impl<T: Desc> RawProducer<T> {
         // consumer's release: it is done reading the slots it released.
         let cons = unsafe { (*self.consumer).load(Ordering::Acquire) };
         self.cached_cons = cons.wrapping_add(self.size);
-        self.cached_cons.wrapping_sub(self.cached_prod)
+        self.cached_cons.wrapping_sub(prod)
     }
 
     /// Write up to `max` descriptors, `make(i)` for `i` in `0..n`, into free slots and
     /// publish them with one release store. Returns `n`.
     #[inline]
     pub fn produce_with(&mut self, max: u32, mut make: impl FnMut(u32) -> T) -> u32 {
-        let n = self.free(max).min(max);
+        let start = self.prod();
+        let n = self.free_from(start, max).min(max);
         if n == 0 {
             return 0;
         }
-        let start = self.cached_prod;
         // The n slots are one run from `first`, or two when they wrap past the array's end:
         // no index masking per descriptor.
         let first = (start & self.mask) as usize;
@@ -155,9 +166,8 @@ impl<T: Desc> RawProducer<T> {
             // The common single-descriptor case, without loop setup.
             // SAFETY: first < size, inside the array; the slot is free (see below).
             unsafe { self.descs.add(first).write(make(0)) };
-            self.cached_prod = start.wrapping_add(1);
             // SAFETY: `producer` is valid. Release publishes the descriptor written above.
-            unsafe { (*self.producer).store(self.cached_prod, Ordering::Release) };
+            unsafe { (*self.producer).store(start.wrapping_add(1), Ordering::Release) };
             return 1;
         }
         let head = (self.size as usize - first).min(n as usize);
@@ -171,9 +181,8 @@ impl<T: Desc> RawProducer<T> {
             // i - head < n - head <= first < size (n <= size): inside the array; free as above.
             unsafe { self.descs.add(i - head).write(make(i as u32)) };
         }
-        self.cached_prod = start.wrapping_add(n);
         // SAFETY: `producer` is valid. Release publishes the descriptors written above.
-        unsafe { (*self.producer).store(self.cached_prod, Ordering::Release) };
+        unsafe { (*self.producer).store(start.wrapping_add(n), Ordering::Release) };
         n
     }
 
@@ -206,16 +215,10 @@ impl<T: Desc> RawConsumer<T> {
         size: u32,
     ) -> Self {
         debug_assert!(size.is_power_of_two());
-        // SAFETY: valid pointers per the contract above.
-        let (prod, cons) = unsafe {
-            (
-                (*producer).load(Ordering::Acquire),
-                (*consumer).load(Ordering::Relaxed),
-            )
-        };
+        // SAFETY: valid pointer per the contract above.
+        let prod = unsafe { (*producer).load(Ordering::Acquire) };
         RawConsumer {
             cached_prod: prod,
-            cached_cons: cons,
             mask: size - 1,
             producer,
             consumer,
@@ -242,38 +245,49 @@ impl<T: Desc> RawConsumer<T> {
         }
     }
 
+    /// This side's index: the consumer word, which only this side writes.
+    #[inline]
+    fn cons(&self) -> u32 {
+        // SAFETY: `consumer` is valid (constructor contract). Relaxed: it is our own store.
+        unsafe { (*self.consumer).load(Ordering::Relaxed) }
+    }
+
     /// Entries ready, looking at the producer's index only when fewer than `want` are known.
     #[inline]
     pub fn available(&mut self, want: u32) -> u32 {
-        let ready = self.cached_prod.wrapping_sub(self.cached_cons);
+        self.available_from(self.cons(), want)
+    }
+
+    #[inline]
+    fn available_from(&mut self, cons: u32, want: u32) -> u32 {
+        let ready = self.cached_prod.wrapping_sub(cons);
         if ready >= want {
             return ready;
         }
         // SAFETY: `producer` is valid. Acquire pairs with the producer's release: the
         // descriptors up to the new index are written.
         self.cached_prod = unsafe { (*self.producer).load(Ordering::Acquire) };
-        self.cached_prod.wrapping_sub(self.cached_cons)
+        self.cached_prod.wrapping_sub(cons)
     }
 
     /// Read up to `max` descriptors, passing each to `sink` in order, then release their
     /// slots with one release store. Returns how many.
     #[inline]
     pub fn consume_with(&mut self, max: u32, mut sink: impl FnMut(T)) -> u32 {
-        let n = self.available(max).min(max);
+        let start = self.cons();
+        let n = self.available_from(start, max).min(max);
         if n == 0 {
             return 0;
         }
-        let start = self.cached_cons;
         // One run from `first`, or two when the entries wrap past the array's end.
         let first = (start & self.mask) as usize;
         if n == 1 {
             // The common single-descriptor case, without loop setup.
             // SAFETY: first < size, inside the array; published by the producer (see below).
             sink(unsafe { self.descs.add(first).read() });
-            self.cached_cons = start.wrapping_add(1);
             // SAFETY: `consumer` is valid. Release: our read happens before the producer may
             // reuse the slot.
-            unsafe { (*self.consumer).store(self.cached_cons, Ordering::Release) };
+            unsafe { (*self.consumer).store(start.wrapping_add(1), Ordering::Release) };
             return 1;
         }
         let head = (self.mask as usize + 1 - first).min(n as usize);
@@ -287,10 +301,9 @@ impl<T: Desc> RawConsumer<T> {
             // the array; published as above.
             sink(unsafe { self.descs.add(i - head).read() });
         }
-        self.cached_cons = start.wrapping_add(n);
         // SAFETY: `consumer` is valid. Release: our reads of the slots happen before the
         // producer may reuse them.
-        unsafe { (*self.consumer).store(self.cached_cons, Ordering::Release) };
+        unsafe { (*self.consumer).store(start.wrapping_add(n), Ordering::Release) };
         n
     }
 
