@@ -103,8 +103,11 @@ qflag=()
 
 if [ -n "$rings_pkg" ]; then
 	echo "== ring ops: $rings_pkg"
+	# On the forwarder's CPU, as the rings run there in the forwarding bench.
+	rings_cpu=()
+	[ "${#pin_fwd[@]}" -gt 0 ] && rings_cpu=(--cpu "$fwd_cpu")
 	(cd "$top" && $cargo run --release --quiet -p "$rings_pkg" -- "${qflag[@]}" \
-		--json "$work/rings.json")
+		"${rings_cpu[@]}" --rounds "$rounds" --json "$work/rings.json")
 else
 	echo "== ring ops: bench/rings is missing, skipped"
 fi

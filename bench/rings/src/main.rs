@@ -8,8 +8,10 @@
 //! ring code, not cache-line transfers between cores. Two descriptor kinds: `u64` addresses
 //! (fill/completion rings) and `struct xdp_desc` (RX/TX rings).
 //!
-//! Rounds alternate the contenders (which one goes first alternates too); every figure is
-//! the median over the rounds of one invocation, with min and max.
+//! A round runs each contender for about `--min-ms`, as 20 short slices interleaved with the
+//! other's (C, Rust, Rust, C, ...), so that the shared VM's changes of speed land on both
+//! alike. ns per descriptor: median over the rounds, with min and max. Rust/C: the median of
+//! the same-round ratios, with their range.
 
 use std::alloc::{self, Layout};
 use std::hint::black_box;
@@ -38,6 +40,8 @@ extern "C" {
 }
 
 const BATCHES: [u32; 4] = [1, 16, 64, 256];
+/// Short runs per contender that make up one round (see `measure`).
+const SLICES: u64 = 20;
 /// Offsets in the ring memory, as the kernel lays out `struct xdp_ring` on x86-64 (each word
 /// on its own 128-byte pair of cache lines) — only the separation matters here.
 const OFF_PRODUCER: usize = 0;
@@ -47,18 +51,22 @@ const OFF_DESCS: usize = 384;
 
 const USAGE: &str = "\
 usage: bench-rings [--quick] [--rounds N] [--min-ms MS] [--ring-size N] [--cpu N] [--json FILE]
+                   [--batch N]... [--ring fill|xdp_desc]
 
 Ring operations (reserve+submit, peek+release) of libxdp-rs against upstream's static inline
 xsk.h helpers compiled into this binary, batches of 1, 16, 64 and 256 descriptors, on the same
 heap memory; one thread. Prints ns per descriptor (median [min-max] over the rounds) and the
-line `ring ops Rust/C: X.XX` (Rust median / C median at the worst batch). No root needed.
+line `ring ops Rust/C: X.XX` (at the worst batch, the median of the same-round Rust/C ratios).
+No root needed.
 
   --quick        1 round of ~5 ms per contender and case (smoke test for the suite)
-  --rounds N     rounds per case, contenders alternating (default 7, at least 1)
-  --min-ms MS    target duration of one timed run (default 100)
+  --rounds N     rounds per case (default 7, at least 1)
+  --min-ms MS    time per contender and round (default 100), in 20 interleaved slices
   --ring-size N  ring entries, a power of two >= 256 (default 2048, libxdp's default)
   --cpu N        pin the thread to CPU N first
   --json FILE    also write the results as JSON to FILE
+  --batch N      only this batch size (repeatable; any size from 1 to the ring size)
+  --ring R       only this ring kind: fill (u64 descriptors) or xdp_desc
   -h, --help     this text";
 
 #[derive(Debug)]
@@ -69,6 +77,8 @@ struct Options {
     cpu: Option<usize>,
     json: Option<String>,
     quick: bool,
+    batches: Vec<u32>,
+    kinds: Vec<Kind>,
 }
 
 fn parse_args() -> Result<Option<Options>, String> {
@@ -79,6 +89,8 @@ fn parse_args() -> Result<Option<Options>, String> {
         cpu: None,
         json: None,
         quick: false,
+        batches: Vec::new(),
+        kinds: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -91,6 +103,12 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--ring-size" => o.ring_size = parse_num(&a, &value(&a)?)?,
             "--cpu" => o.cpu = Some(parse_num(&a, &value(&a)?)?),
             "--json" => o.json = Some(value(&a)?),
+            "--batch" => o.batches.push(parse_num(&a, &value(&a)?)?),
+            "--ring" => o.kinds.push(match value(&a)?.as_str() {
+                "fill" => Kind::Addr,
+                "xdp_desc" => Kind::XdpDesc,
+                other => return Err(format!("--ring {other:?}: expected fill or xdp_desc")),
+            }),
             _ => return Err(format!("unknown argument {a:?}")),
         }
     }
@@ -106,6 +124,15 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--ring-size {} is not a power of two in 256..=16777216",
             o.ring_size
         ));
+    }
+    if o.batches.is_empty() {
+        o.batches = BATCHES.to_vec();
+    }
+    if let Some(b) = o.batches.iter().find(|&&b| b == 0 || b > o.ring_size) {
+        return Err(format!("--batch {b}: must be in 1..={}", o.ring_size));
+    }
+    if o.kinds.is_empty() {
+        o.kinds = vec![Kind::Addr, Kind::XdpDesc];
     }
     Ok(Some(o))
 }
@@ -388,7 +415,9 @@ struct CaseResult {
     iters: u64,
     c: Stats,
     rust: Stats,
-    /// Rust median / C median.
+    /// The median of the per-round ratios (Rust / C of the same round): each pair of figures
+    /// was taken under the same conditions, so their ratio carries less of the machine's drift
+    /// than a ratio of two medians taken over different rounds.
     ratio: f64,
     /// Per-round ratios (Rust / C of the same round).
     round_ratio: Stats,
@@ -417,23 +446,32 @@ fn measure(rings: &mut Rings, kind: Kind, batch: u32, o: &Options) -> CaseResult
             std::process::exit(1);
         }
     }
-    let descs = (u64::from(batch) * iters) as f64;
+    // A round is SLICES short runs of each contender, interleaved (C, Rust, Rust, C, ...),
+    // so that a change in the machine's speed during the round (this is a shared VM) lands on
+    // both alike; each figure of the round is the sum of its slices.
+    let slice_iters = iters.div_ceil(SLICES);
+    let descs = (u64::from(batch) * slice_iters * SLICES) as f64;
     let (mut c, mut r, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..o.rounds {
-        let order = if round % 2 == 0 {
-            [Who::C, Who::Rust]
-        } else {
-            [Who::Rust, Who::C]
-        };
-        let (mut tc, mut tr) = (0.0, 0.0);
-        for who in order {
-            let (t, _) = run(rings, kind, who, batch, iters);
-            let ns = t.as_secs_f64() * 1e9 / descs;
-            match who {
-                Who::C => tc = ns,
-                Who::Rust => tr = ns,
+        let (mut tc, mut tr) = (Duration::ZERO, Duration::ZERO);
+        for slice in 0..SLICES {
+            let order = if (round as u64 + slice) % 2 == 0 {
+                [Who::C, Who::Rust]
+            } else {
+                [Who::Rust, Who::C]
+            };
+            for who in order {
+                let (t, _) = run(rings, kind, who, batch, slice_iters);
+                match who {
+                    Who::C => tc += t,
+                    Who::Rust => tr += t,
+                }
             }
         }
+        let (tc, tr) = (
+            tc.as_secs_f64() * 1e9 / descs,
+            tr.as_secs_f64() * 1e9 / descs,
+        );
         c.push(tc);
         r.push(tr);
         ratios.push(tr / tc);
@@ -443,7 +481,7 @@ fn measure(rings: &mut Rings, kind: Kind, batch: u32, o: &Options) -> CaseResult
         kind,
         batch,
         iters,
-        ratio: rust.median / c.median,
+        ratio: stats(&ratios).median,
         c,
         rust,
         round_ratio: stats(&ratios),
@@ -535,8 +573,8 @@ fn main() -> ExitCode {
         "ring", "batch", "C ns/desc", "Rust ns/desc", "Rust/C", "per round"
     );
     let mut results = Vec::new();
-    for kind in [Kind::Addr, Kind::XdpDesc] {
-        for batch in BATCHES {
+    for &kind in &o.kinds {
+        for &batch in &o.batches {
             let r = measure(&mut rings, kind, batch, &o);
             let cell = |s: &Stats| format!("{:.3} [{:.3}-{:.3}]", s.median, s.min, s.max);
             println!(
@@ -557,7 +595,7 @@ fn main() -> ExitCode {
         .expect("at least one case");
     println!();
     println!(
-        "worst: {} batch {} (Rust/C of the medians; 'per round' = range of the same-round ratios)",
+        "worst: {} batch {} (Rust/C = median of the same-round ratios; 'per round' = their range)",
         worst.kind.label(),
         worst.batch
     );
