@@ -3,11 +3,11 @@
 
     python3 bench/plot.py [RESULTS.json ...] [-o bench/results/chart.png]
 
-Without files, the newest bench/results/results-*.json is used. Three panels: ring ops
+Without files, the newest bench/results/results-*.json is used. Four panels: ring ops
 (ns per descriptor per batch size, C vs Rust, median with min..max whiskers), forwarding
-(Mpps of C, Rust and the XDP_DROP ceiling, with CPU ns per packet annotated), and setup
-scaling (microseconds per socket against the number of sockets). Panels whose data are
-missing are left out. Needs matplotlib (Debian: apt-get install python3-matplotlib).
+(Mpps of C, Rust and the XDP_DROP ceiling, log scale), the forwarders' CPU ns per packet (at
+full speed and at the equal load), and setup scaling (microseconds per socket against the
+number of sockets). Panels whose data are missing are left out. Needs matplotlib (Debian: apt-get install python3-matplotlib).
 """
 
 import argparse
@@ -68,20 +68,47 @@ def forward_panel(ax, res):
             continue
         lo, hi = err(m)
         ax.bar(i, m["median"], 0.6, yerr=[lo, hi], color=color, capsize=4)
-        note = f"{m['median']:.3f}"
-        cpu = s.get("cpu_ns_per_pkt")
-        if cpu:
-            note += f"\n{cpu['median']:.0f} ns CPU/pkt"
-        ax.text(i, m["max"], note, ha="center", va="bottom", fontsize=8)
+        ax.text(i, m["max"] * 1.05, f"{m['median']:.3f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(bars)))
     ax.set_xticklabels([b[0] for b in bars])
-    ax.set_ylabel("Mpps (median, min..max)")
+    # The ceiling can be ten times the forwarders' rate.
+    ax.set_yscale("log")
+    ax.set_ylabel("Mpps at full speed (median, min..max)")
     h = res.get("headline", {})
     title = "Cross-namespace forwarding"
-    if h.get("forward_cpu_per_pkt_rust_over_c") is not None:
-        title += f"\nCPU/pkt Rust/C {h['forward_cpu_per_pkt_rust_over_c']:.2f}"
+    if h.get("forward_mpps_rust_over_c") is not None:
+        title += f"\nMpps Rust/C {h['forward_mpps_rust_over_c']:.2f}"
     ax.set_title(title)
-    ax.margins(y=0.25)
+    ax.margins(y=0.3)
+
+
+def cpu_panel(ax, res):
+    """Forwarder CPU ns per packet: at full speed and, when measured, at an equal load."""
+    h = res.get("headline", {})
+    groups = [("full speed", res["forward"], h.get("forward_cpu_per_pkt_rust_over_c"))]
+    if res.get("forward_equal_load") and res["forward_equal_load"]["c"].get("runs"):
+        pps = h.get("equal_load_pps")
+        groups.append((f"{pps / 1000:.0f} kpps" if pps else "equal load",
+                       res["forward_equal_load"], h.get("forward_cpu_per_pkt_rust_over_c_equal_load")))
+    width = 0.38
+    for gi, (name, f, ratio) in enumerate(groups):
+        for off, impl, color, label in ((-width / 2, "c", "#4c72b0", "C"),
+                                        (width / 2, "rust", "#dd8452", "Rust")):
+            s = f[impl].get("cpu_ns_per_pkt")
+            if not s:
+                continue
+            lo, hi = err(s)
+            ax.bar(gi + off, s["median"], width, yerr=[lo, hi], color=color, capsize=3,
+                   label=label if gi == 0 else None)
+        if ratio is not None:
+            top = max(f[i]["cpu_ns_per_pkt"]["max"] for i in ("c", "rust") if f[i].get("cpu_ns_per_pkt"))
+            ax.text(gi, top * 1.03, f"Rust/C {ratio:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([g[0] for g in groups])
+    ax.set_ylabel("forwarder CPU ns per packet")
+    ax.set_title("Forwarder CPU per packet")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.margins(y=0.15)
 
 
 def setup_panel(ax, setup):
@@ -117,22 +144,27 @@ def main():
         sys.exit("plot.py: no results file (run bench/run.sh first)")
     res = json.load(open(files[-1]))
 
-    panels = []
+    wide, panels = None, []
     if res.get("ring_ops"):
-        panels.append(lambda ax: ring_panel(ax, res["ring_ops"]))
+        wide = lambda ax: ring_panel(ax, res["ring_ops"])
     if res.get("forward"):
         panels.append(lambda ax: forward_panel(ax, res))
+        panels.append(lambda ax: cpu_panel(ax, res))
     if res.get("setup_scaling") and any(
         p.get("create_us_per_socket") is not None for p in res["setup_scaling"].get("points") or []
     ):
         panels.append(lambda ax: setup_panel(ax, res["setup_scaling"]))
-    if not panels:
+    if not panels and not wide:
         sys.exit("plot.py: nothing to plot")
-    widths = [2 if i == 0 and res.get("ring_ops") else 1 for i in range(len(panels))]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * sum(widths), 4.8),
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
-    for p, ax in zip(panels, axes[0]):
-        p(ax)
+    # Ring ops across the top (eight bar pairs), the other panels side by side below.
+    cols = max(1, len(panels))
+    rows = (1 if wide else 0) + (1 if panels else 0)
+    fig = plt.figure(figsize=(5 * cols, 4.6 * rows))
+    grid = fig.add_gridspec(rows, cols)
+    if wide:
+        wide(fig.add_subplot(grid[0, :]))
+    for i, p in enumerate(panels):
+        p(fig.add_subplot(grid[rows - 1, i]))
     fig.suptitle(f"xdp-netns benchmarks {res.get('date', '')[:10]}: kernel {res.get('kernel', '?')}, "
                  f"{res.get('cpu_model', '?')} ({res.get('cpus', '?')} CPUs), commit {res.get('git_commit', '?')}",
                  fontsize=9)

@@ -6,8 +6,10 @@
 #   bench/run.sh --quick    one short round of each into build/bench/ (the test suite's smoke run)
 #
 # Knobs (environment): ROUNDS (default 7, quick 1), DURATION seconds of traffic per forwarding or
-# ceiling run (default 4, quick 1), GEN_CPU (0) and FWD_CPU (1): the CPUs the generator and the
-# forwarder are pinned to (no pinning with fewer than 2 CPUs), OUT (the results file), NO_PLOT=1.
+# ceiling run (default 4, quick 1), FIXED_PPS: the generator's rate for the equal-load runs
+# (default 250000, below what either forwarder saturates at here), GEN_CPU (0) and FWD_CPU (1):
+# the CPUs the generator and the forwarder are pinned to (no pinning with fewer than 2 CPUs),
+# OUT (the results file), NO_PLOT=1.
 # Needs root (namespaces, veths, XDP); only devices in namespaces created here carry traffic.
 set -euo pipefail
 
@@ -34,6 +36,7 @@ else
 fi
 date_tag=$(date -u +%Y-%m-%d)
 out=${OUT:-$outdir/results-$date_tag.json}
+fixed_pps=${FIXED_PPS:-250000}
 gen_cpu=${GEN_CPU:-0}
 fwd_cpu=${FWD_CPU:-1}
 cargo=${CARGO:-cargo}
@@ -113,7 +116,7 @@ else
 fi
 
 # ------------------------------------------------------------------------------------------
-# Forwarding: generator (txonly) -> outer (root ns) -> forwarder -> inner (ns) -> sink (XDP_DROP)
+# Forwarding: generator -> outer (root ns) -> forwarder -> inner (ns) -> sink (XDP_DROP)
 
 # Wait until the program writing $1 prints its "ready" line, or fail.
 wait_ready() {
@@ -128,10 +131,16 @@ wait_ready() {
 	exit 1
 }
 
-# CPU time (user + system, all threads) of a live process, in seconds.
+# CPU time of a live process, all its threads, in seconds: the scheduler's runtime in ns
+# (/proc/PID/task/*/schedstat), not utime + stime, which count whole clock ticks.
 cpu_of() {
-	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.4f\n", ($12 + $13) / hz }' \
-		"/proc/$1/stat"
+	cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.4f\n", s / 1e9 }'
+}
+
+# Busy and total clock ticks of CPU $1 so far (/proc/stat): "busy total".
+cpu_ticks() {
+	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i
+		print t - $5 - $6, t }' /proc/stat
 }
 
 # Stop a program with SIGINT and wait for it; fail if it fails.
@@ -153,9 +162,52 @@ topology_up() {
 	eval "$(TOPOLOGY_FORWARD=1 "$top/tests/topology.sh" up "$id" 1)"
 }
 
-# One forwarding run with forwarder $1 (rust|c) in round $2; appends a JSON line.
+# The traffic source for one run, for $duration seconds, on the generator's CPU. At full
+# speed ($1 = 0): $full_gen, normally xdp_gen (BPF_PROG_RUN live frames: next to no CPU per
+# frame, so that it is not what limits a figure). At a fixed rate: txonly paced to $1 frames
+# per second (xdp_gen cannot pace). Both print "sent N frames in T s (M Mpps)".
+generate() {
+	local pps=$1
+	if [ "$pps" = 0 ] && [ "$full_gen" = xdp_gen ]; then
+		"${pin_gen[@]}" "$cfwd/xdp_gen" --dev "$SRC_DEV" --netns "$SRC_NS" \
+			--duration "$duration" --size 64
+	else
+		local rate=()
+		[ "$pps" != 0 ] && rate=(--rate "$pps")
+		"${pin_gen[@]}" "$examples/txonly" --dev "$SRC_DEV" --netns "$SRC_NS" --queues 1 \
+			--duration "$duration" --size 64 "${rate[@]}"
+	fi >"$work/gen" 2>"$work/gen.err"
+}
+
+# Can xdp_gen send here (Linux 5.18+, veth redirect)? 10000 frames into XDP_DROP must arrive.
+probe_xdp_gen() {
+	local pid counted
+	topology_up
+	"$cfwd/xdp_count_drop" --dev "$OUTER_DEV" >"$work/probe" 2>"$work/probe.err" &
+	pid=$!
+	pids+=("$pid")
+	wait_ready "$work/probe" "$pid" "xdp_count_drop (probe)"
+	"$cfwd/xdp_gen" --dev "$SRC_DEV" --netns "$SRC_NS" --count 10000 >"$work/probe.gen" 2>&1 ||
+		true
+	sleep 0.1
+	stop "$pid" probe
+	pids=()
+	"$top/tests/topology.sh" down "$id" >/dev/null
+	counted=$(num probe 's/^counted \([0-9]*\) packets.*/\1/p')
+	[ "${counted:-0}" = 10000 ] && return 0
+	echo "   xdp_gen cannot send here ($(head -c 300 "$work/probe.gen")); full-speed runs use txonly"
+	return 1
+}
+
+# One forwarding run with forwarder $1 (rust|c) in round $2, the generator at full speed
+# ($3 = 0) or at $3 packets per second; appends a JSON line.
 forward_run() {
-	local impl=$1 round=$2 bin cpu0 cpu1
+	local impl=$1 round=$2 pps=$3 bin cpu0 cpu1 ticks0 ticks1 load label
+	if [ "$pps" = 0 ]; then
+		load=full label=$impl
+	else
+		load=fixed label="$impl@$pps"
+	fi
 	case $impl in
 	rust) bin=$examples/forward ;;
 	c) bin=$cfwd/forward ;;
@@ -171,8 +223,9 @@ forward_run() {
 	pids+=("$fwd_pid")
 	wait_ready "$work/fwd" "$fwd_pid" "forward ($impl)"
 	cpu0=$(cpu_of "$fwd_pid")
-	"${pin_gen[@]}" "$examples/txonly" --dev "$SRC_DEV" --netns "$SRC_NS" --queues 1 \
-		--duration "$duration" --size 64 >"$work/gen" 2>"$work/gen.err"
+	ticks0=$(cpu_ticks "$fwd_cpu")
+	generate "$pps"
+	ticks1=$(cpu_ticks "$fwd_cpu")
 	# Let the forwarder finish what is in flight (it idles in poll meanwhile).
 	sleep 0.3
 	cpu1=$(cpu_of "$fwd_pid")
@@ -188,13 +241,20 @@ forward_run() {
 	fwd_mpps=$(num fwd 's/^forwarded .*(\([0-9.]*\) Mpps while active.*/\1/p')
 	drops=$(num fwd 's/.* dropped \([0-9]*\), unfinished.*/\1/p')
 	sunk=$(num sink 's/^counted \([0-9]*\) packets.*/\1/p')
-	printf '{"kind":"forward","impl":"%s","round":%d,"sent":%s,"gen_mpps":%s,"forwarded":%s,' \
-		"$impl" "$round" "${sent:-0}" "${gen_mpps:-0}" "${fwd:-0}" >>"$work/forward.jsonl"
-	printf '"active_s":%s,"mpps":%s,"ingress_drops":%s,"sink_count":%s,"cpu_s":%s}\n' \
+	printf '{"kind":"forward","impl":"%s","load":"%s","rate_pps":%s,"round":%d,' \
+		"$impl" "$load" "$pps" "$round" >>"$work/forward.jsonl"
+	printf '"sent":%s,"gen_mpps":%s,"forwarded":%s,' \
+		"${sent:-0}" "${gen_mpps:-0}" "${fwd:-0}" >>"$work/forward.jsonl"
+	printf '"active_s":%s,"mpps":%s,"ingress_drops":%s,"sink_count":%s,"cpu_s":%s,' \
 		"${fwd_s:-0}" "${fwd_mpps:-0}" "${drops:-0}" "${sunk:-0}" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.4f", b - a }')" >>"$work/forward.jsonl"
-	printf '  round %d %-7s sent %8s (%s Mpps)  forwarded %8s (%s Mpps)  cpu %s s  sink %s\n' \
-		"$round" "$impl" "${sent:-?}" "${gen_mpps:-?}" "${fwd:-?}" "${fwd_mpps:-?}" \
+	# How busy the forwarder's CPU was while the generator ran, whoever kept it busy (the
+	# forwarder, or softirq work for the sink run by ksoftirqd).
+	printf '"fwd_cpu_busy":%s,"generator":"%s"}\n' \
+		"$(echo "$ticks0 $ticks1" | awk '{ printf "%.4f", ($4 > $2) ? ($3 - $1) / ($4 - $2) : 0 }')" \
+		"$([ "$pps" = 0 ] && echo "$full_gen" || echo txonly)" >>"$work/forward.jsonl"
+	printf '  round %d %-12s sent %8s (%s Mpps)  forwarded %8s (%s Mpps)  cpu %s s  sink %s\n' \
+		"$round" "$label" "${sent:-?}" "${gen_mpps:-?}" "${fwd:-?}" "${fwd_mpps:-?}" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')" "${sunk:-?}"
 }
 
@@ -206,8 +266,7 @@ ceiling_run() {
 	local ceil_pid=$!
 	pids+=("$ceil_pid")
 	wait_ready "$work/ceil" "$ceil_pid" ceiling
-	"${pin_gen[@]}" "$examples/txonly" --dev "$SRC_DEV" --netns "$SRC_NS" --queues 1 \
-		--duration "$duration" --size 64 >"$work/gen" 2>"$work/gen.err"
+	generate 0
 	sleep 0.1
 	stop "$ceil_pid" ceil
 	pids=()
@@ -219,14 +278,18 @@ ceiling_run() {
 	mpps=$(num ceil 's/^counted .*(\([0-9.]*\) Mpps while active.*/\1/p')
 	printf '{"kind":"ceiling","round":%d,"sent":%s,"gen_mpps":%s,"count":%s,"mpps":%s}\n' \
 		"$round" "${sent:-0}" "${gen_mpps:-0}" "${count:-0}" "${mpps:-0}" >>"$work/forward.jsonl"
-	printf '  round %d %-7s sent %8s (%s Mpps)  dropped  %8s (%s Mpps)\n' \
+	printf '  round %d %-12s sent %8s (%s Mpps)  dropped  %8s (%s Mpps)\n' \
 		"$round" ceiling "${sent:-?}" "${gen_mpps:-?}" "${count:-?}" "${mpps:-?}"
 }
 
-echo "== forwarding: $rounds round(s) of ${duration}s each, Rust and C alternating, plus the ceiling"
+echo "== forwarding: $rounds round(s) of ${duration}s runs, Rust and C alternating: at full speed, plus"
+echo "   the ceiling, then at an equal load of $fixed_pps pps (CPU per packet for the same work)"
 if [ ${#pin_gen[@]} -gt 0 ]; then
 	echo "   generator pinned to CPU $gen_cpu, forwarder to CPU $fwd_cpu"
 fi
+full_gen=txonly
+probe_xdp_gen && full_gen=xdp_gen
+echo "   generator: $full_gen at full speed, txonly at $fixed_pps pps"
 : >"$work/forward.jsonl"
 for r in $(seq 1 "$rounds"); do
 	# Rotate the order, so that no contender always runs first.
@@ -236,8 +299,10 @@ for r in $(seq 1 "$rounds"); do
 	0) order=(ceiling rust c) ;;
 	esac
 	for who in "${order[@]}"; do
-		if [ "$who" = ceiling ]; then ceiling_run "$r"; else forward_run "$who" "$r"; fi
+		if [ "$who" = ceiling ]; then ceiling_run "$r"; else forward_run "$who" "$r" 0; fi
 	done
+	if [ $((r % 2)) = 1 ]; then order=(rust c); else order=(c rust); fi
+	for who in "${order[@]}"; do forward_run "$who" "$r" "$fixed_pps"; done
 done
 
 # ------------------------------------------------------------------------------------------
@@ -278,42 +343,60 @@ def stats(xs):
         return None
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
-fwd = {}
-for impl in ("rust", "c"):
-    rs = [r for r in runs if r["kind"] == "forward" and r["impl"] == impl]
-    for r in rs:
-        r["cpu_ns_per_pkt"] = r["cpu_s"] * 1e9 / r["forwarded"] if r["forwarded"] else None
-        r["cpu_util"] = r["cpu_s"] / r["active_s"] if r["active_s"] else None
-    fwd[impl] = {
-        "runs": rs,
-        "mpps": stats([r["mpps"] for r in rs]),
-        "gen_mpps": stats([r["gen_mpps"] for r in rs]),
-        "cpu_ns_per_pkt": stats([r["cpu_ns_per_pkt"] for r in rs]),
-        "cpu_util": stats([r["cpu_util"] for r in rs]),
-    }
+def forwarders(load):
+    fwd = {}
+    for impl in ("rust", "c"):
+        rs = [r for r in runs
+              if r["kind"] == "forward" and r["impl"] == impl and r.get("load", "full") == load]
+        for r in rs:
+            r["cpu_ns_per_pkt"] = r["cpu_s"] * 1e9 / r["forwarded"] if r["forwarded"] else None
+            r["cpu_util"] = r["cpu_s"] / r["active_s"] if r["active_s"] else None
+        fwd[impl] = {
+            "runs": rs,
+            "mpps": stats([r["mpps"] for r in rs]),
+            "gen_mpps": stats([r["gen_mpps"] for r in rs]),
+            "cpu_ns_per_pkt": stats([r["cpu_ns_per_pkt"] for r in rs]),
+            "cpu_util": stats([r["cpu_util"] for r in rs]),
+            "fwd_cpu_busy": stats([r.get("fwd_cpu_busy") for r in rs]),
+        }
+    return fwd
+
+fwd = forwarders("full")
+fwd_fixed = forwarders("fixed")
 ceil_runs = [r for r in runs if r["kind"] == "ceiling"]
 ceiling = {"runs": ceil_runs, "mpps": stats([r["mpps"] for r in ceil_runs]),
            "gen_mpps": stats([r["gen_mpps"] for r in ceil_runs])}
 
 # Ratios within each round (the contenders of a round ran back to back).
-def per_round(key):
+def per_round(f, key):
     out = []
     for r in sorted({x["round"] for x in runs}):
-        a = [x for x in fwd["rust"]["runs"] if x["round"] == r]
-        b = [x for x in fwd["c"]["runs"] if x["round"] == r]
+        a = [x for x in f["rust"]["runs"] if x["round"] == r]
+        b = [x for x in f["c"]["runs"] if x["round"] == r]
         if a and b and a[0].get(key) and b[0].get(key):
             out.append(a[0][key] / b[0][key])
     return out
 
-cpu_ratios = per_round("cpu_ns_per_pkt")
-mpps_ratios = per_round("mpps")
+# CPU per packet: at full speed (the generator offers more than the forwarder can take, so
+# the forwarder runs flat out: the headline), and at an equal, lower load (the same frames for
+# both, arriving in small bursts that the forwarder wakes up for).
+cpu_ratios = per_round(fwd, "cpu_ns_per_pkt")
+cpu_ratios_eq = per_round(fwd_fixed, "cpu_ns_per_pkt")
+mpps_ratios = per_round(fwd, "mpps")
 def med(s):
     return s["median"] if s else None
+def ratio(xs):
+    return statistics.median(xs) if xs else None
+def spread(xs):
+    return [min(xs), max(xs)] if xs else None
 headline = {
-    "forward_cpu_per_pkt_rust_over_c": statistics.median(cpu_ratios) if cpu_ratios else None,
-    "forward_cpu_per_pkt_rust_over_c_spread": [min(cpu_ratios), max(cpu_ratios)] if cpu_ratios else None,
-    "forward_mpps_rust_over_c": statistics.median(mpps_ratios) if mpps_ratios else None,
-    "forward_mpps_rust_over_c_spread": [min(mpps_ratios), max(mpps_ratios)] if mpps_ratios else None,
+    "forward_cpu_per_pkt_rust_over_c": ratio(cpu_ratios),
+    "forward_cpu_per_pkt_rust_over_c_spread": spread(cpu_ratios),
+    "forward_cpu_per_pkt_rust_over_c_equal_load": ratio(cpu_ratios_eq),
+    "forward_cpu_per_pkt_rust_over_c_equal_load_spread": spread(cpu_ratios_eq),
+    "equal_load_pps": $fixed_pps,
+    "forward_mpps_rust_over_c": ratio(mpps_ratios),
+    "forward_mpps_rust_over_c_spread": spread(mpps_ratios),
     "ceiling_mpps": med(ceiling["mpps"]),
 }
 for impl in ("rust", "c"):
@@ -340,7 +423,11 @@ result = {
     "method": {
         "rounds": $rounds, "duration_s": $duration,
         "pinning": "generator CPU $gen_cpu, forwarder CPU $fwd_cpu" if $(nproc) >= 2 else "none",
-        "generator": "libxdp-rs/examples/txonly, 64-byte frames, 1 queue, full speed",
+        "generator": ("bench/forward/xdp_gen (BPF_PROG_RUN live frames)" if "$full_gen" == "xdp_gen"
+                      else "libxdp-rs/examples/txonly") + ", 64-byte frames, full speed (forward, ceiling); "
+                     "libxdp-rs/examples/txonly at $fixed_pps pps, 1 queue (forward_equal_load)",
+        "full_speed_generator": "$full_gen",
+        "equal_load_pps": $fixed_pps,
         "sink": "bench/forward/xdp_count_drop (native XDP_DROP) on the sink device",
         "forwarders": "libxdp-rs/examples/forward (release) vs bench/forward/forward.c (-O2, libxdp.a), "
                       "1 queue, ring 4096, batch 64",
@@ -348,6 +435,7 @@ result = {
     "headline": headline,
     "ring_ops": rings,
     "forward": fwd,
+    "forward_equal_load": fwd_fixed,
     "ceiling": ceiling,
     "setup_scaling": setup,
 }
@@ -368,12 +456,22 @@ for impl, label in (("c", "forward C"), ("rust", "forward Rust")):
     print(f"{label:18}{fmt(s['mpps']):>26}{fmt(s['cpu_ns_per_pkt'], 1, 0):>26}"
           f"{fmt(s['cpu_util'], 100, 0):>22}{fmt(s['gen_mpps']):>26}")
 print(f"{'ceiling XDP_DROP':18}{fmt(ceiling['mpps']):>26}{'-':>26}{'-':>22}{fmt(ceiling['gen_mpps']):>26}")
+for impl, label in (("c", f"C @{$fixed_pps}"), ("rust", f"Rust @{$fixed_pps}")):
+    s = fwd_fixed[impl]
+    if s["runs"]:
+        print(f"{label:18}{fmt(s['mpps']):>26}{fmt(s['cpu_ns_per_pkt'], 1, 0):>26}"
+              f"{fmt(s['cpu_util'], 100, 0):>22}{fmt(s['gen_mpps']):>26}")
 print()
 if rings and rings.get("ratio_worst") is not None:
     print(f"ring ops Rust/C: {rings['ratio_worst']:.2f} (worst batch)")
 if cpu_ratios:
     print(f"forward CPU/pkt Rust/C: {headline['forward_cpu_per_pkt_rust_over_c']:.2f} "
-          f"(per-round ratios {min(cpu_ratios):.2f}..{max(cpu_ratios):.2f}, n={len(cpu_ratios)})")
+          f"(full speed; per-round ratios {min(cpu_ratios):.2f}..{max(cpu_ratios):.2f}, "
+          f"n={len(cpu_ratios)})")
+if cpu_ratios_eq:
+    print(f"forward CPU/pkt Rust/C at {$fixed_pps} pps: "
+          f"{headline['forward_cpu_per_pkt_rust_over_c_equal_load']:.2f} (per-round ratios "
+          f"{min(cpu_ratios_eq):.2f}..{max(cpu_ratios_eq):.2f})")
 if mpps_ratios:
     print(f"forward Mpps Rust/C: {headline['forward_mpps_rust_over_c']:.2f} "
           f"(per-round ratios {min(mpps_ratios):.2f}..{max(mpps_ratios):.2f})")
@@ -384,25 +482,31 @@ for impl in ("c", "rust"):
 # What limits the figures.
 for impl in ("c", "rust"):
     s = fwd[impl]
-    if s["cpu_util"] and s["gen_mpps"] and s["mpps"]:
-        lost = sum(r["ingress_drops"] for r in s["runs"]) / max(1, sum(r["sent"] for r in s["runs"]))
-        busy = s["cpu_util"]["median"]
-        head = f"note: forward {impl}: forwarder busy {busy*100:.0f}%, {lost*100:.1f}% of sent frames dropped at ingress: "
-        if busy >= 0.9 and lost >= 0.01:
-            print(head + "the forwarder's CPU limits this figure")
-        elif busy >= 0.9:
-            print(head + "the forwarder keeps up with its CPU (nearly) saturated: "
-                  "generator and forwarder are both at their limit")
-        elif lost < 0.01:
-            print(head + "the generator limits this figure")
-        else:
-            print(head + "the forwarder does not keep up without saturating its CPU: it waits "
-                  "(copy-mode TX takes <= 32 frames per kick; the loop sleeps 50 us on a full TX "
-                  "ring) or other load preempts it")
+    if not (s["cpu_util"] and s["gen_mpps"] and s["mpps"]):
+        continue
+    lost = sum(r["ingress_drops"] for r in s["runs"]) / max(1, sum(r["sent"] for r in s["runs"]))
+    busy = s["cpu_util"]["median"]
+    cpu = s["fwd_cpu_busy"]["median"] if s["fwd_cpu_busy"] else busy
+    head = (f"note: forward {impl} at full speed: forwarder {busy*100:.0f}% of the active time, "
+            f"its CPU {cpu*100:.0f}% busy, {lost*100:.1f}% of sent frames dropped at ingress: ")
+    if cpu >= 0.9 and lost >= 0.01:
+        print(head + "the forwarder's CPU limits this figure (the forwarder itself, and the "
+              "sink's softirq work that its transmissions cause on that CPU)")
+    elif lost < 0.01:
+        print(head + "the generator limits this figure")
+    else:
+        print(head + "the forwarder does not keep up without saturating its CPU: it waits "
+              "(copy-mode TX takes <= 32 frames per kick; the loop sleeps 50 us on a full TX "
+              "ring) or other load preempts it")
 if ceiling["mpps"] and ceiling["gen_mpps"]:
-    print(f"note: ceiling {ceiling['mpps']['median']:.3f} Mpps vs generator send rate "
-          f"{ceiling['gen_mpps']['median']:.3f} Mpps: XDP_DROP takes all the generator sends, "
-          "so the ceiling is the generator's (one CPU: txonly + veth + XDP_DROP)")
+    c, g = ceiling["mpps"]["median"], ceiling["gen_mpps"]["median"]
+    if "$full_gen" == "xdp_gen":
+        print(f"note: ceiling {c:.3f} Mpps (generator offered {g:.3f}): xdp_gen costs next to "
+              "nothing per frame, so this is what one CPU can push through veth into XDP")
+    else:
+        print(f"note: ceiling {c:.3f} Mpps vs generator send rate {g:.3f} Mpps: XDP_DROP takes "
+              "all the generator sends, so the ceiling is the generator's (one CPU: txonly + "
+              "veth + XDP_DROP)")
 if setup and setup.get("growth_1024_over_64") is not None:
     print(f"setup growth 1024/64: {setup['growth_1024_over_64']:.2f}")
 print(f"results: {out}")
