@@ -21,7 +21,6 @@ mod common;
 #[path = "common/xsk.rs"]
 mod xsk;
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,8 +168,8 @@ struct QueueReport {
 
 impl QueueLoop {
     fn run(mut self) -> libxdp_rs::Result<QueueReport> {
-        let mut pending: VecDeque<Frame> = VecDeque::with_capacity(self.batch);
-        let mut got: Vec<Frame> = Vec::with_capacity(self.batch);
+        // Received and not yet on the TX ring, oldest first.
+        let mut pending: Vec<Frame> = Vec::with_capacity(self.batch);
         let (mut rx_total, mut tx_total) = (0u64, 0u64);
         let (mut first_rx, mut last_tx) = (None, None);
         let mut drain_deadline: Option<Instant> = None;
@@ -194,14 +193,12 @@ impl QueueLoop {
             // Receive only what can be forwarded right away: a full TX ring pushes back to
             // the RX ring (and from there, in the kernel, to the sender or to drops).
             if !stopping && pending.is_empty() {
-                got.clear();
-                let n = self.rx.consume(&mut got, self.batch);
+                let n = self.rx.consume(&mut pending, self.batch);
                 if n > 0 {
                     progress = true;
                     first_rx.get_or_insert_with(Instant::now);
                     rx_total += n as u64;
                     self.counters.rx.store(rx_total, Ordering::Relaxed);
-                    pending.extend(got.drain(..));
                 }
             }
 

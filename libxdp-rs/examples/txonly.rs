@@ -17,7 +17,6 @@ mod common;
 #[path = "common/xsk.rs"]
 mod xsk;
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::process::ExitCode;
 use std::thread;
@@ -183,7 +182,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
 
     let start = Instant::now();
     let mut pacer = Pacer::new(c.rate, c.batch as u64);
-    let mut building: VecDeque<Frame> = VecDeque::with_capacity(c.batch);
+    let mut building: Vec<Frame> = Vec::with_capacity(c.batch);
     let mut drain_deadline: Option<Instant> = None;
     let mut round = 0usize;
     loop {
@@ -228,7 +227,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
                     common::encode_frame(umem.buffer_mut(&mut f), q.id as u16, q.next_seq, c.size);
                 f.set_len(len as u32)?;
                 q.next_seq += 1;
-                building.push_back(f);
+                building.push(f);
             }
             let went = q.tx.submit(&mut building) as u64;
             debug_assert!(building.is_empty());

@@ -69,19 +69,24 @@ impl OrderedTx {
 
     /// Submit frames from the front of `queue` (oldest first) in order, as many as surely
     /// fit; returns how many went.
-    pub fn submit(&mut self, queue: &mut std::collections::VecDeque<Frame>) -> usize {
+    pub fn submit(&mut self, queue: &mut Vec<Frame>) -> usize {
         let n = self.room().min(queue.len());
         if n == 0 {
             return 0;
         }
-        self.batch.clear();
-        self.batch.extend(queue.drain(..n));
-        let sent = self.tx.produce(&mut self.batch);
-        // Anything the ring did not take (it cannot: `room` is a lower bound of its free
-        // entries) goes back to the front in its order.
-        for f in self.batch.drain(..).rev() {
-            queue.push_front(f);
-        }
+        // `TxQueue::produce` takes frames from the end of a vector. It takes them all, since
+        // `room` is a lower bound of the ring's free entries.
+        let sent = if n == queue.len() {
+            self.tx.produce(queue)
+        } else {
+            // Only the oldest n fit: move them out, and put back (at the front, in order)
+            // anything the ring did not take.
+            self.batch.clear();
+            self.batch.extend(queue.drain(..n));
+            let sent = self.tx.produce(&mut self.batch);
+            queue.splice(0..0, self.batch.drain(..));
+            sent
+        };
         self.outstanding += sent as u64;
         sent
     }
