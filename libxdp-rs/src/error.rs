@@ -113,6 +113,22 @@ pub enum Error {
         /// Namespace label.
         netns: String,
     },
+    /// Frames can pass only between queues of one UMEM
+    /// ([`RxQueue::forward_to`](crate::RxQueue::forward_to)); these two are on different ones.
+    ForeignUmem {
+        /// Device of the receiving queue.
+        device: String,
+        /// Its queue index.
+        queue: u32,
+        /// Its namespace label.
+        netns: String,
+        /// Device of the other queue.
+        to_device: String,
+        /// Its queue index.
+        to_queue: u32,
+        /// Its namespace label.
+        to_netns: String,
+    },
     /// Creating or binding the AF_XDP socket failed for another reason (without
     /// privileges: `EPERM`).
     SocketCreate {
@@ -252,6 +268,18 @@ impl fmt::Display for Error {
                 "cannot create AF_XDP socket on {device} queue {queue} in namespace {netns}: the \
                  UMEM's own socket stays bound to the queue of its first (now closed) socket until \
                  the UMEM is dropped; build a new UMEM"
+            ),
+            Error::ForeignUmem {
+                device,
+                queue,
+                netns,
+                to_device,
+                to_queue,
+                to_netns,
+            } => write!(
+                f,
+                "cannot forward from {device} queue {queue} in namespace {netns} to {to_device} \
+                 queue {to_queue} in namespace {to_netns}: their sockets are on different UMEMs"
             ),
             Error::SocketCreate {
                 device,

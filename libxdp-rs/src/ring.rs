@@ -307,6 +307,37 @@ impl<T: Desc> RawConsumer<T> {
         n
     }
 
+    /// Move up to `max` entries from this ring onto `to`, in order, through `map`: as many
+    /// as this ring has and `to` has room for, with one publish on each ring. Returns how
+    /// many.
+    #[inline]
+    pub fn move_to<U: Desc>(
+        &mut self,
+        to: &mut RawProducer<U>,
+        max: u32,
+        mut map: impl FnMut(T) -> U,
+    ) -> u32 {
+        let start = self.cons();
+        let n = self.available_from(start, max).min(max);
+        if n == 0 {
+            return 0;
+        }
+        let (descs, mask) = (self.descs, self.mask);
+        // `produce_with` calls this for i = 0, 1, ... up to what `to` takes (<= n), in order.
+        let moved = to.produce_with(n, |i| {
+            // SAFETY: i < n: entry start + i lies between our index and the producer's
+            // published one, so it is written, and the producer leaves it alone until the
+            // release below. Masked: inside the array.
+            map(unsafe { descs.add((start.wrapping_add(i) & mask) as usize).read() })
+        });
+        if moved > 0 {
+            // SAFETY: `consumer` is valid. Release: our reads happen before the producer may
+            // reuse the slots.
+            unsafe { (*self.consumer).store(start.wrapping_add(moved), Ordering::Release) };
+        }
+        moved
+    }
+
     /// Consume up to `max` entries into `out`. Returns how many.
     pub fn pop_into(&mut self, out: &mut Vec<T>, max: usize) -> usize {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
@@ -583,6 +614,35 @@ impl RxQueue {
         self.ring
             .consume_with(1, |d| got = Some(umem.frame_at(desc_addr(d.addr), d.len)));
         got
+    }
+
+    /// Forward up to `max` received frames straight onto `tx`, descriptor for descriptor
+    /// (same address and length, in order), without making a [`Frame`] of each: the
+    /// cheapest way to forward. Moves only what `tx` has room for; the rest stays in this
+    /// ring (and, once it is full, holds the kernel back). Returns how many moved; they come
+    /// back as free frames through the completion ring of `tx`'s socket.
+    ///
+    /// `tx` may be on another device and in another namespace, but on this queue's UMEM:
+    /// [`Error::ForeignUmem`](crate::Error::ForeignUmem) otherwise, and nothing moves.
+    #[inline]
+    pub fn forward_to(&mut self, tx: &mut TxQueue, max: usize) -> Result<usize> {
+        if tx.umem.id != self.umem.id {
+            return Err(crate::Error::ForeignUmem {
+                device: self.socket.device.clone(),
+                queue: self.socket.queue,
+                netns: self.socket.netns.label().to_owned(),
+                to_device: tx.socket.device.clone(),
+                to_queue: tx.socket.queue,
+                to_netns: tx.socket.netns.label().to_owned(),
+            });
+        }
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        let moved = self.ring.move_to(&mut tx.ring, max, |d| XdpDesc {
+            addr: desc_addr(d.addr),
+            len: d.len,
+            options: 0,
+        });
+        Ok(moved as usize)
     }
 
     /// Wait up to `timeout_ms` milliseconds (-1: forever) for received packets. True when

@@ -230,3 +230,51 @@ fn statistics_and_parts_on_other_threads() {
         "XDP program left on inner"
     );
 }
+
+/// `RxQueue::forward_to` moves descriptors between the rings of one UMEM only: onto a TX queue
+/// of another UMEM it is `ForeignUmem`, naming both ends.
+#[test]
+fn forward_to_refuses_another_umem() {
+    if !require_root("forward_to_refuses_another_umem") {
+        return;
+    }
+    let topo = Topology::up(1).expect("topology up");
+    let root = Netns::current().unwrap();
+    let inner = Netns::named(topo.inner_ns()).expect("inner namespace");
+    let socket = |dev: &str, ns: &Netns, rx: bool| {
+        let (umem, frames) = Umem::builder()
+            .netns(ns.try_clone().unwrap())
+            .frame_count(64)
+            .fill_size(64)
+            .comp_size(64)
+            .build()
+            .expect("UMEM");
+        let sock = Socket::builder(dev, 0)
+            .netns(ns.try_clone().unwrap())
+            .rx(rx)
+            .tx(!rx)
+            .rx_size(64)
+            .tx_size(64)
+            .default_program(rx)
+            .build(&umem)
+            .expect("socket");
+        (umem, frames, sock.split())
+    };
+    let (_umem_in, _frames_in, mut from) = socket(topo.inner_dev(), &inner, true);
+    let (_umem_out, _frames_out, mut to) = socket(topo.outer_dev(), &root, false);
+    let (mut rx, mut tx) = (from.rx.take().unwrap(), to.tx.take().unwrap());
+
+    let err = rx.forward_to(&mut tx, 64).unwrap_err();
+    assert!(matches!(err, Error::ForeignUmem { .. }), "{err:?}");
+    let text = err.to_string();
+    for part in [
+        topo.inner_dev(),
+        topo.inner_ns(),
+        topo.outer_dev(),
+        root.label(),
+        "queue 0",
+        "different UMEMs",
+    ] {
+        assert!(text.contains(part), "{text:?} lacks {part:?}");
+    }
+}

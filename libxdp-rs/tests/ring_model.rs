@@ -198,6 +198,66 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Moving entries from one ring onto another (`RawConsumer::move_to`, what
+    /// `RxQueue::forward_to` does) against a model of both: every value leaves the first ring
+    /// once, in order, lands on the second once, in order, and each move is as large as the
+    /// first ring's content, the second's room and `max` allow.
+    #[test]
+    fn move_between_rings(
+        size_a in size(),
+        size_b in size(),
+        start_a in start_index(),
+        start_b in start_index(),
+        ops in prop::collection::vec((0u8..3, 0u32..80), 1..200),
+    ) {
+        let mut a = ring::<XdpDesc>(size_a, start_a);
+        let mut b = ring::<XdpDesc>(size_b, start_b);
+        let (mut in_a, mut in_b) = (VecDeque::new(), VecDeque::new());
+        let mut next = 0u64;
+        for (op, n) in ops {
+            match op {
+                // Fill the first ring.
+                0 => {
+                    let room = size_a - in_a.len() as u32;
+                    let base = next;
+                    let done = a.prod.produce_with(n, |i| XdpDesc {
+                        addr: base + u64::from(i),
+                        len: i,
+                        options: 0,
+                    });
+                    prop_assert_eq!(done, n.min(room));
+                    in_a.extend((0..done).map(|i| (base + u64::from(i), i)));
+                    next += u64::from(done);
+                }
+                // Move from the first onto the second.
+                1 => {
+                    let room = size_b - in_b.len() as u32;
+                    let moved = a.cons.move_to(&mut b.prod, n, |d| XdpDesc {
+                        addr: d.addr,
+                        len: d.len + 1,
+                        options: 0,
+                    });
+                    prop_assert_eq!(moved, n.min(room).min(in_a.len() as u32));
+                    for _ in 0..moved {
+                        let (addr, len) = in_a.pop_front().expect("counted");
+                        in_b.push_back((addr, len + 1));
+                    }
+                }
+                // Drain the second and check what arrives.
+                _ => {
+                    let mut got = Vec::new();
+                    let done = b.cons.consume_with(n, |d| got.push(d));
+                    prop_assert_eq!(done, n.min(in_b.len() as u32));
+                    for d in got {
+                        prop_assert_eq!((d.addr, d.len), in_b.pop_front().expect("counted"));
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn need_wakeup_flag() {
     let r = ring::<u64>(8, 0);
