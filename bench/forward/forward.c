@@ -13,9 +13,10 @@
  *   - per queue q a socket on ingress queue q (RX only, libxdp's default
  *     program) and one on egress queue q (TX only, no program), each with its
  *     own fill/completion ring pair, and one thread;
- *   - the loop: egress completions -> ingress fill ring; RX (up to --batch,
- *     only when nothing is pending) -> egress TX ring by descriptor, never more
- *     than surely fits; kick TX when the kernel asks; poll RX when idle.
+ *   - the loop: egress completions -> ingress fill ring; RX descriptors
+ *     straight onto the egress TX ring (up to --batch, never more than surely
+ *     fits), as RxQueue::forward_to does; kick TX when the kernel asks; poll RX
+ *     when idle, or sleep 50 us while the TX ring is full.
  *
  * Prints `ready ...` once every socket is up, a line per second (unless
  * --quiet) and a summary starting with `forwarded N` at the end.
@@ -79,10 +80,6 @@ struct queue_loop {
 	/* Frames owned by user space and free (a stack): they go into the fill ring. */
 	uint64_t *free;
 	unsigned int nfree;
-	/* Received, not yet on the TX ring: pending[head .. head + len). */
-	struct xdp_desc *pending;
-	unsigned int head;
-	unsigned int len;
 	/* Frames submitted to TX whose completion has not been consumed yet. */
 	uint64_t outstanding;
 	/* Live counters, read by the main thread. */
@@ -204,23 +201,29 @@ static unsigned int produce_fill(struct queue_loop *l)
 	return n;
 }
 
-/* Pending frames onto the TX ring in order, as many as surely fit. */
-static unsigned int submit_tx(struct queue_loop *l)
+/* Up to `room` received descriptors straight onto the TX ring, in order. */
+static unsigned int forward_rx_to_tx(struct queue_loop *l, unsigned int room)
 {
-	uint64_t room = cfg.ring > l->outstanding ? cfg.ring - l->outstanding : 0;
-	unsigned int n = l->len < room ? l->len : (unsigned int)room;
-	unsigned int i;
-	__u32 idx;
+	__u32 rx_idx, tx_idx;
+	unsigned int n, i;
 
-	if (!n || xsk_ring_prod__reserve(&l->tx, n, &idx) != n)
+	n = xsk_ring_cons__peek(&l->rx, room, &rx_idx);
+	if (!n)
 		return 0;
-	for (i = 0; i < n; i++)
-		*xsk_ring_prod__tx_desc(&l->tx, idx + i) = l->pending[l->head + i];
+	if (xsk_ring_prod__reserve(&l->tx, n, &tx_idx) != n) {
+		xsk_ring_cons__cancel(&l->rx, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct xdp_desc *in = xsk_ring_cons__rx_desc(&l->rx, rx_idx + i);
+		struct xdp_desc *out = xsk_ring_prod__tx_desc(&l->tx, tx_idx + i);
+
+		out->addr = xsk_umem__add_offset_to_addr(in->addr);
+		out->len = in->len;
+		out->options = 0;
+	}
 	xsk_ring_prod__submit(&l->tx, n);
-	l->head += n;
-	l->len -= n;
-	if (!l->len)
-		l->head = 0;
+	xsk_ring_cons__release(&l->rx, n);
 	l->outstanding += n;
 	return n;
 }
@@ -239,11 +242,12 @@ static int kick_tx(struct queue_loop *l)
 static void *queue_run(void *arg)
 {
 	struct queue_loop *l = arg;
-	uint64_t rx_total = 0, tx_total = 0, deadline = 0;
+	uint64_t total = 0, deadline = 0;
 
 	for (;;) {
 		bool stopping = stop_requested();
 		bool progress = false;
+		uint64_t room;
 		unsigned int n;
 
 		if (stopping) {
@@ -251,7 +255,7 @@ static void *queue_run(void *arg)
 
 			if (!deadline)
 				deadline = t + DRAIN_NS;
-			if ((!l->len && !l->outstanding) || t > deadline)
+			if (!l->outstanding || t > deadline)
 				break;
 		}
 
@@ -261,36 +265,26 @@ static void *queue_run(void *arg)
 		if (l->nfree)
 			progress |= produce_fill(l) > 0;
 
-		/* Receive only what can be forwarded right away. */
-		if (!stopping && !l->len) {
-			__u32 idx;
-			unsigned int i;
-
-			n = xsk_ring_cons__peek(&l->rx, cfg.batch, &idx);
+		/*
+		 * Forward by descriptor, straight from the RX ring onto the TX ring:
+		 * a batch at most, never more than surely fits, so that a full TX
+		 * ring pushes back to the RX ring.
+		 */
+		room = cfg.ring > l->outstanding ? cfg.ring - l->outstanding : 0;
+		if (room > cfg.batch)
+			room = cfg.batch;
+		if (!stopping && room) {
+			n = forward_rx_to_tx(l, room);
 			if (n) {
+				uint64_t all, t = now_ns();
+
 				progress = true;
 				if (!l->first_rx_ns)
-					l->first_rx_ns = now_ns();
-				for (i = 0; i < n; i++)
-					l->pending[i] = *xsk_ring_cons__rx_desc(&l->rx, idx + i);
-				xsk_ring_cons__release(&l->rx, n);
-				l->head = 0;
-				l->len = n;
-				rx_total += n;
-				__atomic_store_n(&l->rx_count, rx_total, __ATOMIC_RELAXED);
-			}
-		}
-
-		/* Forward by descriptor: the frame moves from the RX ring to the TX ring as is. */
-		if (l->len) {
-			n = submit_tx(l);
-			if (n) {
-				uint64_t all;
-
-				progress = true;
-				l->last_tx_ns = now_ns();
-				tx_total += n;
-				__atomic_store_n(&l->tx_count, tx_total, __ATOMIC_RELAXED);
+					l->first_rx_ns = t;
+				l->last_tx_ns = t;
+				total += n;
+				__atomic_store_n(&l->rx_count, total, __ATOMIC_RELAXED);
+				__atomic_store_n(&l->tx_count, total, __ATOMIC_RELAXED);
 				all = __atomic_add_fetch(&forwarded, n, __ATOMIC_RELAXED);
 				if (cfg.count && all >= cfg.count)
 					request_stop();
@@ -305,9 +299,9 @@ static void *queue_run(void *arg)
 
 		if (!progress) {
 			/* Idle: wait for frames, briefly when completions are still due. */
-			int timeout = (l->outstanding || l->len) ? 1 : 100;
+			int timeout = l->outstanding ? 1 : 100;
 
-			if (!l->len && !stopping) {
+			if (room && !stopping) {
 				struct pollfd pfd = {
 					.fd = xsk_socket__fd(l->in_xsk),
 					.events = POLLIN,
@@ -576,8 +570,7 @@ int main(int argc, char **argv)
 		if (err)
 			goto out;
 		l->free = calloc(cfg.frames, sizeof(*l->free));
-		l->pending = calloc(cfg.batch, sizeof(*l->pending));
-		if (!l->free || !l->pending) {
+		if (!l->free) {
 			err = -ENOMEM;
 			goto out;
 		}
@@ -659,7 +652,7 @@ join:
 			err = l->err;
 		rx += l->rx_count;
 		tx += l->tx_count;
-		unfinished += l->len + l->outstanding;
+		unfinished += l->outstanding;
 		if (l->first_rx_ns && (!first || l->first_rx_ns < first))
 			first = l->first_rx_ns;
 		if (l->last_tx_ns > last)
@@ -697,7 +690,6 @@ out:
 			}
 		}
 		free(l->free);
-		free(l->pending);
 	}
 	if (umem && !ns_enter(cfg.ingress_ns, &saved)) {
 		xsk_umem__delete(umem);

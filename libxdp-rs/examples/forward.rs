@@ -7,9 +7,10 @@
 //!
 //! For each queue q there is a socket on ingress queue q and one on egress queue q, each
 //! (namespace, device, queue) with its own fill/completion ring pair on the one UMEM, and a
-//! thread that receives on the ingress socket, hands each frame by descriptor to the egress
-//! socket's TX ring, and recycles the egress completions into the ingress fill ring. Frames
-//! of queue q stay in queue q's loop, so order within a queue is kept.
+//! thread that moves received descriptors straight from the ingress socket's RX ring onto the
+//! egress socket's TX ring ([`RxQueue::forward_to`](libxdp_rs::RxQueue::forward_to)), and
+//! recycles the egress completions into the ingress fill ring. Frames of queue q stay in
+//! queue q's loop, so order within a queue is kept.
 //!
 //! The UMEM is created in the ingress namespace and the ingress sockets come first: the UMEM's
 //! first socket must be in the UMEM's namespace (libxdp refuses otherwise with EXDEV).
@@ -168,16 +169,14 @@ struct QueueReport {
 
 impl QueueLoop {
     fn run(mut self) -> libxdp_rs::Result<QueueReport> {
-        // Received and not yet on the TX ring, oldest first.
-        let mut pending: Vec<Frame> = Vec::with_capacity(self.batch);
-        let (mut rx_total, mut tx_total) = (0u64, 0u64);
+        let mut total = 0u64;
         let (mut first_rx, mut last_tx) = (None, None);
         let mut drain_deadline: Option<Instant> = None;
         loop {
             let stopping = common::stop_requested();
             if stopping {
                 let deadline = *drain_deadline.get_or_insert(Instant::now() + DRAIN);
-                if (pending.is_empty() && self.tx.outstanding == 0) || Instant::now() > deadline {
+                if self.tx.outstanding == 0 || Instant::now() > deadline {
                     break;
                 }
             }
@@ -190,26 +189,22 @@ impl QueueLoop {
                 progress |= self.fill.produce(&mut self.free) > 0;
             }
 
-            // Receive only what can be forwarded right away: a full TX ring pushes back to
-            // the RX ring (and from there, in the kernel, to the sender or to drops).
-            if !stopping && pending.is_empty() {
-                let n = self.rx.consume(&mut pending, self.batch);
+            // Forward by descriptor, straight from the RX ring onto the TX ring: a batch at
+            // most, and never more than the TX ring surely has room for, so that a full TX
+            // ring pushes back to the RX ring (and from there, in the kernel, to the sender or
+            // to drops).
+            let room = self.tx.room().min(self.batch);
+            if !stopping && room > 0 {
+                let n = self.rx.forward_to(&mut self.tx.tx, room)?;
                 if n > 0 {
                     progress = true;
-                    first_rx.get_or_insert_with(Instant::now);
-                    rx_total += n as u64;
-                    self.counters.rx.store(rx_total, Ordering::Relaxed);
-                }
-            }
-
-            // Forward by descriptor: the frame moves from the RX ring to the TX ring as is.
-            if !pending.is_empty() {
-                let n = self.tx.submit(&mut pending);
-                if n > 0 {
-                    progress = true;
-                    last_tx = Some(Instant::now());
-                    tx_total += n as u64;
-                    self.counters.tx.store(tx_total, Ordering::Relaxed);
+                    let now = Instant::now();
+                    first_rx.get_or_insert(now);
+                    last_tx = Some(now);
+                    self.tx.outstanding += n as u64;
+                    total += n as u64;
+                    self.counters.rx.store(total, Ordering::Relaxed);
+                    self.counters.tx.store(total, Ordering::Relaxed);
                     let all = self.forwarded.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
                     if self.count > 0 && all >= self.count {
                         common::request_stop();
@@ -219,13 +214,10 @@ impl QueueLoop {
             self.tx.kick()?;
 
             if !progress {
-                // Idle: wait for frames, briefly when completions are still due.
-                let timeout = if self.tx.outstanding > 0 || !pending.is_empty() {
-                    1
-                } else {
-                    100
-                };
-                if pending.is_empty() && !stopping {
+                // Idle: wait for frames (briefly when completions are still due), or for
+                // room on a full TX ring.
+                if room > 0 && !stopping {
+                    let timeout = if self.tx.outstanding > 0 { 1 } else { 100 };
                     common::poll_readable(&[self.rx.fd()], timeout)
                         .map_err(|e| eprintln!("forward: queue {}: poll: {e}", self.queue))
                         .ok();
@@ -236,11 +228,11 @@ impl QueueLoop {
         }
         Ok(QueueReport {
             queue: self.queue,
-            rx: rx_total,
-            tx: tx_total,
+            rx: total,
+            tx: total,
             first_rx,
             last_tx,
-            unfinished: pending.len() as u64 + self.tx.outstanding,
+            unfinished: self.tx.outstanding,
         })
     }
 }
