@@ -5,11 +5,12 @@
 #                           XDP_DROP ceiling, setup scaling; writes bench/results/results-DATE.json
 #   bench/run.sh --quick    one short round of each into build/bench/ (the test suite's smoke run)
 #
-# Knobs (environment): ROUNDS (default 7, quick 1), DURATION seconds of traffic per forwarding or
+# Knobs (environment): ROUNDS (default 8, quick 1), DURATION seconds of traffic per forwarding or
 # ceiling run (default 4, quick 1), FIXED_PPS: the generator's rate for the equal-load runs
 # (default 250000, below what either forwarder saturates at here), GEN_CPU (0) and FWD_CPU (1):
 # the CPUs the generator and the forwarder are pinned to (no pinning with fewer than 2 CPUs),
-# OUT (the results file), NO_PLOT=1.
+# SETTLE seconds between a run's set-up and its traffic (default 1), OUT (the results file),
+# NO_PLOT=1.
 # Needs root (namespaces, veths, XDP); only devices in namespaces created here carry traffic.
 set -euo pipefail
 
@@ -30,13 +31,14 @@ if [ "$quick" = 1 ]; then
 	duration=${DURATION:-1}
 	outdir=$top/build/bench
 else
-	rounds=${ROUNDS:-7}
+	rounds=${ROUNDS:-8}
 	duration=${DURATION:-4}
 	outdir=$here/results
 fi
 date_tag=$(date -u +%Y-%m-%d)
 out=${OUT:-$outdir/results-$date_tag.json}
 fixed_pps=${FIXED_PPS:-250000}
+settle=${SETTLE:-$([ "$quick" = 1 ] && echo 0.2 || echo 1)}
 gen_cpu=${GEN_CPU:-0}
 fwd_cpu=${FWD_CPU:-1}
 cargo=${CARGO:-cargo}
@@ -222,6 +224,7 @@ forward_run() {
 	local fwd_pid=$!
 	pids+=("$fwd_pid")
 	wait_ready "$work/fwd" "$fwd_pid" "forward ($impl)"
+	sleep "$settle"
 	cpu0=$(cpu_of "$fwd_pid")
 	ticks0=$(cpu_ticks "$fwd_cpu")
 	generate "$pps"
@@ -266,6 +269,7 @@ ceiling_run() {
 	local ceil_pid=$!
 	pids+=("$ceil_pid")
 	wait_ready "$work/ceil" "$ceil_pid" ceiling
+	sleep "$settle"
 	generate 0
 	sleep 0.1
 	stop "$ceil_pid" ceil
@@ -282,8 +286,8 @@ ceiling_run() {
 		"$round" ceiling "${sent:-?}" "${gen_mpps:-?}" "${count:-?}" "${mpps:-?}"
 }
 
-echo "== forwarding: $rounds round(s) of ${duration}s runs, Rust and C alternating: at full speed, plus"
-echo "   the ceiling, then at an equal load of $fixed_pps pps (CPU per packet for the same work)"
+echo "== forwarding: $rounds round(s) of ${duration}s runs: Rust and C at full speed (who goes first"
+echo "   alternates), the ceiling, then both at an equal load of $fixed_pps pps"
 if [ ${#pin_gen[@]} -gt 0 ]; then
 	echo "   generator pinned to CPU $gen_cpu, forwarder to CPU $fwd_cpu"
 fi
@@ -291,17 +295,14 @@ full_gen=txonly
 probe_xdp_gen && full_gen=xdp_gen
 echo "   generator: $full_gen at full speed, txonly at $fixed_pps pps"
 : >"$work/forward.jsonl"
+# Whoever runs first in a round pays for something the previous run left behind (its sockets'
+# deferred release, say): in early runs of this bench the first of a pair used ~10 % more CPU
+# per frame than the second. So each run starts after a settling pause, and each contender
+# goes first in every other round (even ROUNDS balance it exactly).
 for r in $(seq 1 "$rounds"); do
-	# Rotate the order, so that no contender always runs first.
-	case $((r % 3)) in
-	1) order=(rust c ceiling) ;;
-	2) order=(c ceiling rust) ;;
-	0) order=(ceiling rust c) ;;
-	esac
-	for who in "${order[@]}"; do
-		if [ "$who" = ceiling ]; then ceiling_run "$r"; else forward_run "$who" "$r" 0; fi
-	done
 	if [ $((r % 2)) = 1 ]; then order=(rust c); else order=(c rust); fi
+	for who in "${order[@]}"; do forward_run "$who" "$r" 0; done
+	ceiling_run "$r"
 	for who in "${order[@]}"; do forward_run "$who" "$r" "$fixed_pps"; done
 done
 
@@ -421,7 +422,9 @@ result = {
     "loadavg_start": float("$load_start"),
     "loadavg_end": float("$(cut -d' ' -f1 /proc/loadavg)"),
     "method": {
-        "rounds": $rounds, "duration_s": $duration,
+        "rounds": $rounds, "duration_s": $duration, "settle_s": $settle,
+        "order": "per round: Rust and C at full speed (Rust first in odd rounds, C in even), "
+                 "the ceiling, Rust and C at the equal load (same order)",
         "pinning": "generator CPU $gen_cpu, forwarder CPU $fwd_cpu" if $(nproc) >= 2 else "none",
         "generator": ("bench/forward/xdp_gen (BPF_PROG_RUN live frames)" if "$full_gen" == "xdp_gen"
                       else "libxdp-rs/examples/txonly") + ", 64-byte frames, full speed (forward, ceiling); "
