@@ -31,6 +31,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_tool.h"
+
 #define SAMPLE_US 10000
 
 static volatile sig_atomic_t stop;
@@ -47,26 +49,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int enter_netns(const char *ns)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (!ns || !*ns)
-		return 0;
-	if (strchr(ns, '/'))
-		snprintf(path, sizeof(path), "%s", ns);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 static int read_count(int map_fd, int ncpus, unsigned long long *out)
@@ -134,16 +116,11 @@ int main(int argc, char **argv)
 	if (!dev || optind != argc)
 		usage(2);
 	if (!obj_path) {
-		/* Next to the binary. */
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
-
-		if (n < 0) {
+		obj_path = next_to_binary(self, sizeof(self), "xdp_count_drop.bpf.o");
+		if (!obj_path) {
 			perror("xdp_count_drop: /proc/self/exe");
 			return 1;
 		}
-		self[n] = '\0';
-		strcpy(strrchr(self, '/') + 1, "xdp_count_drop.bpf.o");
-		obj_path = self;
 	}
 	err = enter_netns(ns);
 	if (err) {

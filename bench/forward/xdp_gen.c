@@ -43,6 +43,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_tool.h"
+
 /* Frames in the first BPF_PROG_RUN call; later calls aim at CALL_NS each
  * (long against the fixed cost of a call, short enough to stop in time). */
 #define FIRST_CALL_FRAMES (1 << 16)
@@ -64,26 +66,6 @@ static unsigned long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int enter_netns(const char *ns)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (!ns || !*ns)
-		return 0;
-	if (strchr(ns, '/'))
-		snprintf(path, sizeof(path), "%s", ns);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 /* The device's MAC address into mac[6]. */
@@ -170,16 +152,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!obj_path) {
-		/* Next to the binary. */
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
-
-		if (n < 0) {
+		obj_path = next_to_binary(self, sizeof(self), "xdp_gen.bpf.o");
+		if (!obj_path) {
 			perror("xdp_gen: /proc/self/exe");
 			return 1;
 		}
-		self[n] = '\0';
-		strcpy(strrchr(self, '/') + 1, "xdp_gen.bpf.o");
-		obj_path = self;
 	}
 	err = enter_netns(ns);
 	if (err) {
