@@ -40,13 +40,12 @@ pub type XdpDesc = sys::xdp_desc;
 /// The producer side of a ring (user space writes: fill, TX; in tests also a model kernel).
 ///
 /// Its own index is not cached: this side is the only writer of the producer word, so a
-/// relaxed load of it returns what this side last stored, from a cache line it owns. Every
-/// batch publishes at once, so a copy would always equal the shared word and only cost a
-/// store per batch.
+/// relaxed load of it returns what this side last stored. Every batch publishes at once, so
+/// a private copy would always equal the shared word and only cost a store per batch.
 #[doc(hidden)]
 pub struct RawProducer<T: Desc> {
-    /// The consumer index plus `size`, so that `cached_cons - cached_prod` is the free room
-    /// (libxdp's convention, see `xsk_prod_nb_free`).
+    /// The consumer index plus `size`, so that `cached_cons` minus the producer index is the
+    /// free room (libxdp's convention, see `xsk_prod_nb_free`).
     cached_cons: u32,
     mask: u32,
     size: u32,
