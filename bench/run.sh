@@ -10,7 +10,8 @@
 # (default 250000, below what either forwarder saturates at here), GEN_CPU (0) and FWD_CPU (1):
 # the CPUs the generator and the forwarder are pinned to (no pinning with fewer than 2 CPUs),
 # SETTLE seconds between a run's set-up and its traffic (default 1), OUT (the results file),
-# NO_PLOT=1.
+# NO_PLOT=1, RUST_FORWARDER and C_FORWARDER (other binaries in the two slots: the same one in
+# both measures what the bench cannot tell apart).
 # Needs root (namespaces, veths, XDP); only devices in namespaces created here carry traffic.
 set -euo pipefail
 
@@ -211,8 +212,8 @@ forward_run() {
 		load=fixed label="$impl@$pps"
 	fi
 	case $impl in
-	rust) bin=$examples/forward ;;
-	c) bin=$cfwd/forward ;;
+	rust) bin=${RUST_FORWARDER:-$examples/forward} ;;
+	c) bin=${C_FORWARDER:-$cfwd/forward} ;;
 	esac
 	topology_up
 	"$cfwd/xdp_count_drop" --dev "$SINK_DEV" --netns "$SINK_NS" >"$work/sink" 2>"$work/sink.err" &
@@ -434,6 +435,8 @@ result = {
         "sink": "bench/forward/xdp_count_drop (native XDP_DROP) on the sink device",
         "forwarders": "libxdp-rs/examples/forward (release) vs bench/forward/forward.c (-O2, libxdp.a), "
                       "1 queue, ring 4096, batch 64",
+        "forwarder_binaries": {"rust": "${RUST_FORWARDER:-$examples/forward}",
+                               "c": "${C_FORWARDER:-$cfwd/forward}"},
     },
     "headline": headline,
     "ring_ops": rings,
