@@ -85,13 +85,15 @@ def forward_panel(ax, res):
 def cpu_panel(ax, res):
     """Forwarder CPU ns per packet: at full speed and, when measured, at an equal load."""
     h = res.get("headline", {})
-    groups = [("full speed", res["forward"], h.get("forward_cpu_per_pkt_rust_over_c"))]
+    groups = [("full speed", res["forward"], h.get("forward_cpu_per_pkt_rust_over_c"),
+               h.get("forward_cpu_per_pkt_rust_over_c_ci95"))]
     if res.get("forward_equal_load") and res["forward_equal_load"]["c"].get("runs"):
         pps = h.get("equal_load_pps")
         groups.append((f"{pps / 1000:.0f} kpps" if pps else "equal load",
-                       res["forward_equal_load"], h.get("forward_cpu_per_pkt_rust_over_c_equal_load")))
+                       res["forward_equal_load"], h.get("forward_cpu_per_pkt_rust_over_c_equal_load"),
+                       h.get("forward_cpu_per_pkt_rust_over_c_equal_load_ci95")))
     width = 0.38
-    for gi, (name, f, ratio) in enumerate(groups):
+    for gi, (name, f, ratio, ci) in enumerate(groups):
         for off, impl, color, label in ((-width / 2, "c", "#4c72b0", "C"),
                                         (width / 2, "rust", "#dd8452", "Rust")):
             s = f[impl].get("cpu_ns_per_pkt")
@@ -102,7 +104,10 @@ def cpu_panel(ax, res):
                    label=label if gi == 0 else None)
         if ratio is not None:
             top = max(f[i]["cpu_ns_per_pkt"]["max"] for i in ("c", "rust") if f[i].get("cpu_ns_per_pkt"))
-            ax.text(gi, top * 1.03, f"Rust/C {ratio:.2f}", ha="center", va="bottom", fontsize=8)
+            text = f"Rust/C {ratio:.2f}"
+            if ci:
+                text += f"\n(95%: {ci[0]:.2f}..{ci[1]:.2f})"
+            ax.text(gi, top * 1.03, text, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([g[0] for g in groups])
     ax.set_ylabel("forwarder CPU ns per packet")

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # The benchmarks, in one invocation, as ratios of runs taken side by side (see bench/README.md).
 #
-#   bench/run.sh            full run: ring ops, forwarding Rust vs C (alternating, ROUNDS rounds),
-#                           XDP_DROP ceiling, setup scaling; writes bench/results/results-DATE.json
+#   bench/run.sh            full run: ring ops, forwarding Rust vs C (side by side, ROUNDS rounds
+#                           of interleaved slices), XDP_DROP ceiling, setup scaling; writes
+#                           bench/results/results-DATE.json
 #   bench/run.sh --quick    one short round of each into build/bench/ (the test suite's smoke run)
 #
-# Knobs (environment): ROUNDS (default 8, quick 1), DURATION seconds of traffic per forwarding or
-# ceiling run (default 4, quick 1), FIXED_PPS: the generator's rate for the equal-load runs
-# (default 250000, below what either forwarder saturates at here), GEN_CPU (0) and FWD_CPU (1):
-# the CPUs the generator and the forwarder are pinned to (no pinning with fewer than 2 CPUs),
-# SETTLE seconds between a run's set-up and its traffic (default 1), OUT (the results file),
-# NO_PLOT=1, RUST_FORWARDER and C_FORWARDER (other binaries in the two slots: the same one in
-# both measures what the bench cannot tell apart).
+# Knobs (environment): ROUNDS (default 8, quick 1); SLICES per load and round (default 6,
+# quick 1; even, so that as many pairs have Rust first as C first); DURATION seconds of traffic
+# per slice and per ceiling run (default 1); FIXED_PPS, the generator's rate for the equal-load
+# slices (default 250000, below what either forwarder saturates at here); GEN_CPU (0) and
+# FWD_CPU (1), the CPUs the generator and the forwarders are pinned to (no pinning with fewer
+# than 2 CPUs); SETTLE seconds between a round's set-up and its traffic (default 1); DRAIN
+# seconds after each slice's traffic before the forwarder's CPU time and the sink's count are
+# read (default 0.2); OUT, the results file; NO_PLOT=1; RUST_FORWARDER and C_FORWARDER, other
+# binaries in the two slots (the same one in both measures what the bench cannot tell apart);
+# ONLY, a comma-separated subset of rings,forward,setup (the benches to run; default all).
 # Needs root (namespaces, veths, XDP); only devices in namespaces created here carry traffic.
 set -euo pipefail
 
@@ -29,13 +33,17 @@ esac
 
 if [ "$quick" = 1 ]; then
 	rounds=${ROUNDS:-1}
-	duration=${DURATION:-1}
+	slices=${SLICES:-1}
 	outdir=$top/build/bench
 else
 	rounds=${ROUNDS:-8}
-	duration=${DURATION:-4}
+	slices=${SLICES:-6}
 	outdir=$here/results
 fi
+duration=${DURATION:-1}
+drain=${DRAIN:-0.2}
+only=${ONLY:-rings,forward,setup}
+want() { [[ ",$only," == *",$1,"* ]]; }
 date_tag=$(date -u +%Y-%m-%d)
 out=${OUT:-$outdir/results-$date_tag.json}
 fixed_pps=${FIXED_PPS:-250000}
@@ -65,17 +73,20 @@ awk -v l="$load_start" 'BEGIN { exit !(l > 0.5) }' &&
 	echo "   warning: the machine is busy; absolute figures will be low and noisy"
 
 work=$(mktemp -d)
+# Topology ids: ${id}a and ${id}b (at most 10 characters each).
 id=bn$$
-id=${id:0:10}
+id=${id:0:9}
 pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	"$top/tests/topology.sh" down "$id" >/dev/null 2>&1 || true
+	"$top/tests/topology.sh" down "${id}a" >/dev/null 2>&1 || true
+	"$top/tests/topology.sh" down "${id}b" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+: >"$work/forward.jsonl"
 
 # ------------------------------------------------------------------------------------------
 # Build
@@ -107,7 +118,9 @@ qflag=()
 # ------------------------------------------------------------------------------------------
 # Ring operations (bench/rings)
 
-if [ -n "$rings_pkg" ]; then
+if ! want rings; then
+	echo "== ring ops: not in ONLY=$only, skipped"
+elif [ -n "$rings_pkg" ]; then
 	echo "== ring ops: $rings_pkg"
 	# On the forwarder's CPU, as the rings run there in the forwarding bench.
 	rings_cpu=()
@@ -160,24 +173,29 @@ stop() {
 
 num() { sed -n "$2" "$work/$1" | tail -1; }
 
+# Bring topology $1 (an id for tests/topology.sh) up and set its variables with prefix $2:
+# ${2}_SRC_DEV, ${2}_OUTER_DEV, ...
 topology_up() {
-	"$top/tests/topology.sh" down "$id" >/dev/null 2>&1 || true
-	eval "$(TOPOLOGY_FORWARD=1 "$top/tests/topology.sh" up "$id" 1)"
+	local tid=$1 pre=$2
+	"$top/tests/topology.sh" down "$tid" >/dev/null 2>&1 || true
+	eval "$(TOPOLOGY_FORWARD=1 "$top/tests/topology.sh" up "$tid" 1 | sed "s/^/${pre}_/")"
 }
 
-# The traffic source for one run, for $duration seconds, on the generator's CPU. At full
-# speed ($1 = 0): $full_gen, normally xdp_gen (BPF_PROG_RUN live frames: next to no CPU per
-# frame, so that it is not what limits a figure). At a fixed rate: txonly paced to $1 frames
-# per second (xdp_gen cannot pace). Both print "sent N frames in T s (M Mpps)".
+# The value of variable $1_$2 (topology_up's), e.g. var A SRC_DEV.
+var() { local n="$1_$2"; printf '%s' "${!n}"; }
+
+# The traffic source for $duration seconds from device $2 in namespace $3, on the generator's
+# CPU. At full speed ($1 = 0): $full_gen, normally xdp_gen (BPF_PROG_RUN live frames: next to
+# no CPU per frame, so that it is not what limits a figure). At a fixed rate: txonly paced to
+# $1 frames per second (xdp_gen cannot pace). Both print "sent N frames in T s (M Mpps)".
 generate() {
-	local pps=$1
+	local pps=$1 dev=$2 ns=$3
 	if [ "$pps" = 0 ] && [ "$full_gen" = xdp_gen ]; then
-		"${pin_gen[@]}" "$cfwd/xdp_gen" --dev "$SRC_DEV" --netns "$SRC_NS" \
-			--duration "$duration" --size 64
+		"${pin_gen[@]}" "$cfwd/xdp_gen" --dev "$dev" --netns "$ns" --duration "$duration" --size 64
 	else
 		local rate=()
 		[ "$pps" != 0 ] && rate=(--rate "$pps")
-		"${pin_gen[@]}" "$examples/txonly" --dev "$SRC_DEV" --netns "$SRC_NS" --queues 1 \
+		"${pin_gen[@]}" "$examples/txonly" --dev "$dev" --netns "$ns" --queues 1 \
 			--duration "$duration" --size 64 "${rate[@]}"
 	fi >"$work/gen" 2>"$work/gen.err"
 }
@@ -185,97 +203,168 @@ generate() {
 # Can xdp_gen send here (Linux 5.18+, veth redirect)? 10000 frames into XDP_DROP must arrive.
 probe_xdp_gen() {
 	local pid counted
-	topology_up
-	"$cfwd/xdp_count_drop" --dev "$OUTER_DEV" >"$work/probe" 2>"$work/probe.err" &
+	topology_up "${id}a" A
+	"$cfwd/xdp_count_drop" --dev "$A_OUTER_DEV" >"$work/probe" 2>"$work/probe.err" &
 	pid=$!
 	pids+=("$pid")
 	wait_ready "$work/probe" "$pid" "xdp_count_drop (probe)"
-	"$cfwd/xdp_gen" --dev "$SRC_DEV" --netns "$SRC_NS" --count 10000 >"$work/probe.gen" 2>&1 ||
+	"$cfwd/xdp_gen" --dev "$A_SRC_DEV" --netns "$A_SRC_NS" --count 10000 >"$work/probe.gen" 2>&1 ||
 		true
 	sleep 0.1
 	stop "$pid" probe
 	pids=()
-	"$top/tests/topology.sh" down "$id" >/dev/null
+	"$top/tests/topology.sh" down "${id}a" >/dev/null
 	counted=$(num probe 's/^counted \([0-9]*\) packets.*/\1/p')
 	[ "${counted:-0}" = 10000 ] && return 0
 	echo "   xdp_gen cannot send here ($(head -c 300 "$work/probe.gen")); full-speed runs use txonly"
 	return 1
 }
 
-# One forwarding run with forwarder $1 (rust|c) in round $2, the generator at full speed
-# ($3 = 0) or at $3 packets per second; appends a JSON line.
-forward_run() {
-	local impl=$1 round=$2 pps=$3 bin cpu0 cpu1 ticks0 ticks1 load label
-	if [ "$pps" = 0 ]; then
-		load=full label=$impl
-	else
-		load=fixed label="$impl@$pps"
-	fi
-	case $impl in
-	rust) bin=${RUST_FORWARDER:-$examples/forward} ;;
-	c) bin=${C_FORWARDER:-$cfwd/forward} ;;
-	esac
-	topology_up
-	"$cfwd/xdp_count_drop" --dev "$SINK_DEV" --netns "$SINK_NS" >"$work/sink" 2>"$work/sink.err" &
-	local sink_pid=$!
-	pids+=("$sink_pid")
-	wait_ready "$work/sink" "$sink_pid" sink
-	"${pin_fwd[@]}" "$bin" --ingress "$OUTER_DEV" --egress "$INNER_DEV" --egress-netns "$INNER_NS" \
-		--queues 1 --quiet >"$work/fwd" 2>"$work/fwd.err" &
-	local fwd_pid=$!
-	pids+=("$fwd_pid")
-	wait_ready "$work/fwd" "$fwd_pid" "forward ($impl)"
-	sleep "$settle"
+# What sink $1 (a pid, writing to file $2) has counted so far: it prints `count N` on SIGUSR1.
+sink_count() {
+	local pid=$1 file=$2 before
+	before=$(grep -c '^count ' "$file" || true)
+	kill -USR1 "$pid"
+	for _ in $(seq 500); do
+		if [ "$(grep -c '^count ' "$file" || true)" -gt "$before" ]; then
+			sed -n 's/^count //p' "$file" | tail -1
+			return 0
+		fi
+		sleep 0.01
+	done
+	echo "bench: the sink writing $file does not answer" >&2
+	return 1
+}
+
+# One slice: forwarder $1 (rust|c), which runs as pid $6 on topology $5 (A|B) with its sink
+# at pid $7, gets traffic for $duration s, at full speed ($4 = 0) or at $4 packets per second,
+# in round $2, slice $3. Appends a JSON line. The forwarder's CPU time and the sink's count
+# are read before the traffic and after the forwarder has drained.
+slice_run() {
+	local impl=$1 round=$2 slice=$3 pps=$4 slot=$5 fwd_pid=$6 sink_pid=$7 sink_file=$8
+	local load label c0 c1 cpu0 cpu1 ticks0 ticks1
+	if [ "$pps" = 0 ]; then load=full label=$impl; else load=fixed label="$impl@$pps"; fi
+	c0=$(sink_count "$sink_pid" "$sink_file")
 	cpu0=$(cpu_of "$fwd_pid")
 	ticks0=$(cpu_ticks "$fwd_cpu")
-	generate "$pps"
+	generate "$pps" "$(var "$slot" SRC_DEV)" "$(var "$slot" SRC_NS)"
 	ticks1=$(cpu_ticks "$fwd_cpu")
 	# Let the forwarder finish what is in flight (it idles in poll meanwhile).
-	sleep 0.3
+	sleep "$drain"
 	cpu1=$(cpu_of "$fwd_pid")
-	stop "$fwd_pid" fwd
-	stop "$sink_pid" sink
-	pids=()
-	"$top/tests/topology.sh" down "$id" >/dev/null
-	local sent gen_mpps fwd fwd_s fwd_mpps drops sunk
+	c1=$(sink_count "$sink_pid" "$sink_file")
+	local sent gen_s gen_mpps
 	sent=$(num gen 's/^sent \([0-9]*\) frames.*/\1/p')
+	gen_s=$(num gen 's/^sent [0-9]* frames in \([0-9.]*\) s.*/\1/p')
 	gen_mpps=$(num gen 's/^sent [0-9]* frames in [0-9.]* s (\([0-9.]*\) Mpps).*/\1/p')
-	fwd=$(num fwd 's/^forwarded \([0-9]*\) frames.*/\1/p')
-	fwd_s=$(num fwd 's/^forwarded [0-9]* frames in \([0-9.]*\) s.*/\1/p')
-	fwd_mpps=$(num fwd 's/^forwarded .*(\([0-9.]*\) Mpps while active.*/\1/p')
-	drops=$(num fwd 's/.* dropped \([0-9]*\), unfinished.*/\1/p')
-	sunk=$(num sink 's/^counted \([0-9]*\) packets.*/\1/p')
-	printf '{"kind":"forward","impl":"%s","load":"%s","rate_pps":%s,"round":%d,' \
-		"$impl" "$load" "$pps" "$round" >>"$work/forward.jsonl"
-	printf '"sent":%s,"gen_mpps":%s,"forwarded":%s,' \
-		"${sent:-0}" "${gen_mpps:-0}" "${fwd:-0}" >>"$work/forward.jsonl"
-	printf '"active_s":%s,"mpps":%s,"ingress_drops":%s,"sink_count":%s,"cpu_s":%s,' \
-		"${fwd_s:-0}" "${fwd_mpps:-0}" "${drops:-0}" "${sunk:-0}" \
-		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.4f", b - a }')" >>"$work/forward.jsonl"
-	# How busy the forwarder's CPU was while the generator ran, whoever kept it busy (the
-	# forwarder, or softirq work for the sink run by ksoftirqd).
-	printf '"fwd_cpu_busy":%s,"generator":"%s"}\n' \
-		"$(echo "$ticks0 $ticks1" | awk '{ printf "%.4f", ($4 > $2) ? ($3 - $1) / ($4 - $2) : 0 }')" \
-		"$([ "$pps" = 0 ] && echo "$full_gen" || echo txonly)" >>"$work/forward.jsonl"
-	printf '  round %d %-12s sent %8s (%s Mpps)  forwarded %8s (%s Mpps)  cpu %s s  sink %s\n' \
-		"$round" "$label" "${sent:-?}" "${gen_mpps:-?}" "${fwd:-?}" "${fwd_mpps:-?}" \
-		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')" "${sunk:-?}"
+	awk -v impl="$impl" -v load="$load" -v pps="$pps" -v round="$round" -v slice="$slice" \
+		-v slot="$slot" -v sent="${sent:-0}" -v gen_s="${gen_s:-0}" -v gen_mpps="${gen_mpps:-0}" \
+		-v c0="$c0" -v c1="$c1" -v cpu0="$cpu0" -v cpu1="$cpu1" -v t0="$ticks0" -v t1="$ticks1" \
+		-v gen="$([ "$pps" = 0 ] && echo "$full_gen" || echo txonly)" 'BEGIN {
+		split(t0, a, " "); split(t1, b, " ")
+		fwd = c1 - c0
+		lost = sent - fwd; if (lost < 0) lost = 0
+		busy = (b[2] > a[2]) ? (b[1] - a[1]) / (b[2] - a[2]) : 0
+		mpps = (gen_s > 0) ? fwd / gen_s / 1e6 : 0
+		printf "{\"kind\":\"forward\",\"impl\":\"%s\",\"load\":\"%s\",\"rate_pps\":%d,", impl, load, pps
+		printf "\"round\":%d,\"slice\":%d,\"topology\":\"%s\",", round, slice, slot
+		printf "\"sent\":%d,\"gen_s\":%.3f,\"gen_mpps\":%.3f,\"forwarded\":%d,", sent, gen_s, gen_mpps, fwd
+		printf "\"active_s\":%.3f,\"mpps\":%.4f,\"ingress_drops\":%d,\"sink_count\":%d,", gen_s, mpps, lost, fwd
+		# How busy the forwarder'"'"'s CPU was while the generator ran, whoever kept it busy (the
+		# forwarder, or softirq work for the sink run by ksoftirqd).
+		printf "\"cpu_s\":%.4f,\"fwd_cpu_busy\":%.4f,\"generator\":\"%s\"}\n", cpu1 - cpu0, busy, gen
+	}' >>"$work/forward.jsonl"
+	printf '  round %d slice %d %-13s sent %8s (%s Mpps)  forwarded %8s  cpu %s s\n' \
+		"$round" "$slice" "$label" "${sent:-?}" "${gen_mpps:-?}" "$((c1 - c0))" \
+		"$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')"
+}
+
+# One forwarding round: two copies of the topology (A and B) side by side, a sink on each, the
+# Rust forwarder on one and the C forwarder on the other (A for Rust in odd rounds, B in even
+# ones), both pinned to the forwarder's CPU and alive together. Then $slices slices at full
+# speed and $slices at the equal load, each a Rust slice and a C slice back to back (who goes
+# first alternates): the idle forwarder waits in poll and costs nothing, and a slice pair is a
+# couple of seconds apart, so what this VM's speed does over minutes lands on both alike.
+forward_round() {
+	local r=$1 rust_slot c_slot
+	if [ $((r % 2)) = 1 ]; then rust_slot=A c_slot=B; else rust_slot=B c_slot=A; fi
+	topology_up "${id}a" A
+	topology_up "${id}b" B
+	local slot
+	for slot in A B; do
+		"$cfwd/xdp_count_drop" --dev "$(var $slot SINK_DEV)" --netns "$(var $slot SINK_NS)" \
+			>"$work/sink$slot" 2>"$work/sink$slot.err" &
+		printf -v "sink_$slot" %s "$!"
+		pids+=("$!")
+		wait_ready "$work/sink$slot" "$!" "sink $slot"
+	done
+	local impl bin
+	for impl in rust c; do
+		case $impl in
+		rust) bin=${RUST_FORWARDER:-$examples/forward} slot=$rust_slot ;;
+		c) bin=${C_FORWARDER:-$cfwd/forward} slot=$c_slot ;;
+		esac
+		"${pin_fwd[@]}" "$bin" --ingress "$(var $slot OUTER_DEV)" --egress "$(var $slot INNER_DEV)" \
+			--egress-netns "$(var $slot INNER_NS)" --queues 1 --quiet \
+			>"$work/fwd_$impl" 2>"$work/fwd_$impl.err" &
+		printf -v "fwd_$impl" %s "$!"
+		pids+=("$!")
+		wait_ready "$work/fwd_$impl" "$!" "forward ($impl)"
+	done
+	sleep "$settle"
+	local pps s order who fwd_pid_of sink_pid_of n
+	for pps in 0 "$fixed_pps"; do
+		for s in $(seq 1 "$slices"); do
+			if [ $(((r + s) % 2)) = 0 ]; then order=(rust c); else order=(c rust); fi
+			for who in "${order[@]}"; do
+				if [ "$who" = rust ]; then slot=$rust_slot; else slot=$c_slot; fi
+				fwd_pid_of="fwd_$who" sink_pid_of="sink_$slot"
+				slice_run "$who" "$r" "$s" "$pps" "$slot" "${!fwd_pid_of}" "${!sink_pid_of}" \
+					"$work/sink$slot"
+			done
+		done
+	done
+	# Each forwarder's own summary, and its sink's final count: the same frames.
+	for impl in rust c; do
+		n=fwd_$impl
+		stop "${!n}" "fwd_$impl"
+	done
+	for slot in A B; do
+		n=sink_$slot
+		stop "${!n}" "sink$slot"
+	done
+	pids=()
+	"$top/tests/topology.sh" down "${id}a" >/dev/null
+	"$top/tests/topology.sh" down "${id}b" >/dev/null
+	local fr fc sr sc
+	fr=$(num fwd_rust 's/^forwarded \([0-9]*\) frames.*/\1/p')
+	fc=$(num fwd_c 's/^forwarded \([0-9]*\) frames.*/\1/p')
+	sr=$(num "sink$rust_slot" 's/^counted \([0-9]*\) packets.*/\1/p')
+	sc=$(num "sink$c_slot" 's/^counted \([0-9]*\) packets.*/\1/p')
+	printf '{"kind":"round","round":%d,"rust_topology":"%s","rust_forwarded":%s,"rust_sink":%s,' \
+		"$r" "$rust_slot" "${fr:-0}" "${sr:-0}" >>"$work/forward.jsonl"
+	printf '"c_forwarded":%s,"c_sink":%s}\n' "${fc:-0}" "${sc:-0}" >>"$work/forward.jsonl"
+	if [ "${fr:-0}" != "${sr:-1}" ] || [ "${fc:-0}" != "${sc:-1}" ]; then
+		echo "bench: round $r: forwarded and counted at the sink differ" \
+			"(Rust $fr / $sr, C $fc / $sc)" >&2
+		exit 1
+	fi
 }
 
 # One ceiling run: the generator into our XDP_DROP program on outer.
 ceiling_run() {
 	local round=$1
-	topology_up
-	"${pin_fwd[@]}" "$cfwd/xdp_count_drop" --dev "$OUTER_DEV" >"$work/ceil" 2>"$work/ceil.err" &
+	topology_up "${id}a" A
+	"${pin_fwd[@]}" "$cfwd/xdp_count_drop" --dev "$A_OUTER_DEV" >"$work/ceil" 2>"$work/ceil.err" &
 	local ceil_pid=$!
 	pids+=("$ceil_pid")
 	wait_ready "$work/ceil" "$ceil_pid" ceiling
 	sleep "$settle"
-	generate 0
+	generate 0 "$A_SRC_DEV" "$A_SRC_NS"
 	sleep 0.1
 	stop "$ceil_pid" ceil
 	pids=()
-	"$top/tests/topology.sh" down "$id" >/dev/null
+	"$top/tests/topology.sh" down "${id}a" >/dev/null
 	local sent gen_mpps count mpps
 	sent=$(num gen 's/^sent \([0-9]*\) frames.*/\1/p')
 	gen_mpps=$(num gen 's/^sent [0-9]* frames in [0-9.]* s (\([0-9.]*\) Mpps).*/\1/p')
@@ -283,34 +372,35 @@ ceiling_run() {
 	mpps=$(num ceil 's/^counted .*(\([0-9.]*\) Mpps while active.*/\1/p')
 	printf '{"kind":"ceiling","round":%d,"sent":%s,"gen_mpps":%s,"count":%s,"mpps":%s}\n' \
 		"$round" "${sent:-0}" "${gen_mpps:-0}" "${count:-0}" "${mpps:-0}" >>"$work/forward.jsonl"
-	printf '  round %d %-12s sent %8s (%s Mpps)  dropped  %8s (%s Mpps)\n' \
-		"$round" ceiling "${sent:-?}" "${gen_mpps:-?}" "${count:-?}" "${mpps:-?}"
+	printf '  round %d ceiling              sent %8s (%s Mpps)  dropped  %8s (%s Mpps)\n' \
+		"$round" "${sent:-?}" "${gen_mpps:-?}" "${count:-?}" "${mpps:-?}"
 }
 
-echo "== forwarding: $rounds round(s) of ${duration}s runs: Rust and C at full speed (who goes first"
-echo "   alternates), the ceiling, then both at an equal load of $fixed_pps pps"
-if [ ${#pin_gen[@]} -gt 0 ]; then
-	echo "   generator pinned to CPU $gen_cpu, forwarder to CPU $fwd_cpu"
+if want forward; then
+	echo "== forwarding: $rounds round(s) of Rust and C side by side, $slices slice(s) of" \
+		"${duration}s each"
+	echo "   at full speed and at $fixed_pps pps (who goes first alternates), then the ceiling"
+	if [ ${#pin_gen[@]} -gt 0 ]; then
+		echo "   generator pinned to CPU $gen_cpu, both forwarders to CPU $fwd_cpu"
+	fi
+	full_gen=txonly
+	probe_xdp_gen && full_gen=xdp_gen
+	echo "   generator: $full_gen at full speed, txonly at $fixed_pps pps"
+	for r in $(seq 1 "$rounds"); do
+		forward_round "$r"
+		ceiling_run "$r"
+	done
+else
+	echo "== forwarding: not in ONLY=$only, skipped"
+	full_gen=none
 fi
-full_gen=txonly
-probe_xdp_gen && full_gen=xdp_gen
-echo "   generator: $full_gen at full speed, txonly at $fixed_pps pps"
-: >"$work/forward.jsonl"
-# Whoever runs first in a round pays for something the previous run left behind (its sockets'
-# deferred release, say): in early runs of this bench the first of a pair used ~10 % more CPU
-# per frame than the second. So each run starts after a settling pause, and each contender
-# goes first in every other round (even ROUNDS balance it exactly).
-for r in $(seq 1 "$rounds"); do
-	if [ $((r % 2)) = 1 ]; then order=(rust c); else order=(c rust); fi
-	for who in "${order[@]}"; do forward_run "$who" "$r" 0; done
-	ceiling_run "$r"
-	for who in "${order[@]}"; do forward_run "$who" "$r" "$fixed_pps"; done
-done
 
 # ------------------------------------------------------------------------------------------
 # Setup scaling (bench/setup)
 
-if [ -n "$setup_pkg" ]; then
+if ! want setup; then
+	echo "== setup scaling: not in ONLY=$only, skipped"
+elif [ -n "$setup_pkg" ]; then
 	echo "== setup scaling: $setup_pkg"
 	(cd "$top" && $cargo run --release --quiet -p "$setup_pkg" -- "${qflag[@]}" \
 		--json "$work/setup.json")
@@ -326,7 +416,7 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$top" status --porcelain 2>/dev/null | head -1)
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 python3 - "$work" "$out" <<PY
-import json, os, statistics, sys
+import json, os, random, statistics, sys
 
 work, out = sys.argv[1], sys.argv[2]
 
@@ -369,22 +459,52 @@ ceil_runs = [r for r in runs if r["kind"] == "ceiling"]
 ceiling = {"runs": ceil_runs, "mpps": stats([r["mpps"] for r in ceil_runs]),
            "gen_mpps": stats([r["gen_mpps"] for r in ceil_runs])}
 
-# Ratios within each round (the contenders of a round ran back to back).
-def per_round(f, key):
-    out = []
-    for r in sorted({x["round"] for x in runs}):
-        a = [x for x in f["rust"]["runs"] if x["round"] == r]
-        b = [x for x in f["c"]["runs"] if x["round"] == r]
-        if a and b and a[0].get(key) and b[0].get(key):
-            out.append(a[0][key] / b[0][key])
-    return out
+# Ratios of the slices of a pair (the same round and slice: Rust and C back to back), then per
+# round their geometric mean: half of a round's pairs have Rust first and half C, and whoever
+# goes first in a pair tends to pay a few per cent more (as in the runs before slices), which
+# cancels in that mean. The headline is the median of the rounds' (half on each topology).
+def ratios(f, key):
+    """Rust/C of each slice pair, grouped by round."""
+    by_round = []
+    for r in sorted({x["round"] for x in runs if x["kind"] == "forward"}):
+        in_round = []
+        for x in f["rust"]["runs"]:
+            if x["round"] != r:
+                continue
+            c = [y for y in f["c"]["runs"] if y["round"] == r and y["slice"] == x["slice"]]
+            if c and x.get(key) and c[0].get(key):
+                in_round.append(x[key] / c[0][key])
+        if in_round:
+            by_round.append(in_round)
+    return by_round
+
+def headline_of(by_round):
+    return statistics.median([statistics.geometric_mean(p) for p in by_round])
+
+# How sure the headline is: a 95 % interval from resampling the pairs within each round
+# (2000 times, fixed seed). This VM moves a 1 s slice's CPU per frame by ~10 % either way, so
+# the interval, not the second decimal, says whether Rust and C differ.
+def interval(by_round):
+    if not by_round or sum(len(p) for p in by_round) < 4:
+        return None
+    rng = random.Random(1)
+    est = sorted(headline_of([rng.choices(p, k=len(p)) for p in by_round]) for _ in range(2000))
+    return [est[49], est[1949]]
 
 # CPU per packet: at full speed (the generator offers more than the forwarder can take, so
 # the forwarder runs flat out: the headline), and at an equal, lower load (the same frames for
 # both, arriving in small bursts that the forwarder wakes up for).
-cpu_ratios = per_round(fwd, "cpu_ns_per_pkt")
-cpu_ratios_eq = per_round(fwd_fixed, "cpu_ns_per_pkt")
-mpps_ratios = per_round(fwd, "mpps")
+cpu_by_round = ratios(fwd, "cpu_ns_per_pkt")
+cpu_by_round_eq = ratios(fwd_fixed, "cpu_ns_per_pkt")
+mpps_by_round = ratios(fwd, "mpps")
+cpu_ratios = [statistics.geometric_mean(p) for p in cpu_by_round]
+cpu_ratios_eq = [statistics.geometric_mean(p) for p in cpu_by_round_eq]
+mpps_ratios = [statistics.geometric_mean(p) for p in mpps_by_round]
+cpu_pairs = [x for p in cpu_by_round for x in p]
+cpu_pairs_eq = [x for p in cpu_by_round_eq for x in p]
+mpps_pairs = [x for p in mpps_by_round for x in p]
+cpu_ci, cpu_ci_eq = interval(cpu_by_round), interval(cpu_by_round_eq)
+round_checks = [r for r in runs if r["kind"] == "round"]
 def med(s):
     return s["median"] if s else None
 def ratio(xs):
@@ -394,11 +514,14 @@ def spread(xs):
 headline = {
     "forward_cpu_per_pkt_rust_over_c": ratio(cpu_ratios),
     "forward_cpu_per_pkt_rust_over_c_spread": spread(cpu_ratios),
+    "forward_cpu_per_pkt_rust_over_c_ci95": cpu_ci,
     "forward_cpu_per_pkt_rust_over_c_equal_load": ratio(cpu_ratios_eq),
     "forward_cpu_per_pkt_rust_over_c_equal_load_spread": spread(cpu_ratios_eq),
+    "forward_cpu_per_pkt_rust_over_c_equal_load_ci95": cpu_ci_eq,
     "equal_load_pps": $fixed_pps,
     "forward_mpps_rust_over_c": ratio(mpps_ratios),
     "forward_mpps_rust_over_c_spread": spread(mpps_ratios),
+    "forward_slice_pairs": len(cpu_pairs),
     "ceiling_mpps": med(ceiling["mpps"]),
 }
 for impl in ("rust", "c"):
@@ -423,10 +546,16 @@ result = {
     "loadavg_start": float("$load_start"),
     "loadavg_end": float("$(cut -d' ' -f1 /proc/loadavg)"),
     "method": {
-        "rounds": $rounds, "duration_s": $duration, "settle_s": $settle,
-        "order": "per round: Rust and C at full speed (Rust first in odd rounds, C in even), "
-                 "the ceiling, Rust and C at the equal load (same order)",
-        "pinning": "generator CPU $gen_cpu, forwarder CPU $fwd_cpu" if $(nproc) >= 2 else "none",
+        "rounds": $rounds, "slices": $slices, "duration_s": $duration, "settle_s": $settle,
+        "drain_s": $drain,
+        "order": "per round: two copies of the topology, the Rust forwarder on one (A in odd "
+                 "rounds, B in even) and the C forwarder on the other, both alive; $slices "
+                 "slice pair(s) at full speed then $slices at the equal load, Rust first when "
+                 "round + slice is even; then the ceiling",
+        "ratio": "per slice pair Rust/C; per round the geometric mean of its pairs (as many "
+                 "with Rust first as with C first); headline the median of the rounds, spread "
+                 "their min..max",
+        "pinning": "generator CPU $gen_cpu, forwarders CPU $fwd_cpu" if $(nproc) >= 2 else "none",
         "generator": ("bench/forward/xdp_gen (BPF_PROG_RUN live frames)" if "$full_gen" == "xdp_gen"
                       else "libxdp-rs/examples/txonly") + ", 64-byte frames, full speed (forward, ceiling); "
                      "libxdp-rs/examples/txonly at $fixed_pps pps, 1 queue (forward_equal_load)",
@@ -442,6 +571,9 @@ result = {
     "ring_ops": rings,
     "forward": fwd,
     "forward_equal_load": fwd_fixed,
+    "forward_round_checks": round_checks,
+    "forward_pair_ratios": {"cpu_full": cpu_pairs, "cpu_equal_load": cpu_pairs_eq,
+                            "mpps_full": mpps_pairs},
     "ceiling": ceiling,
     "setup_scaling": setup,
 }
@@ -455,7 +587,7 @@ def fmt(s, scale=1.0, prec=3):
     return f"{s['median']*scale:.{prec}f} [{s['min']*scale:.{prec}f}..{s['max']*scale:.{prec}f}]"
 
 print()
-print("== results (median [min..max] over rounds)")
+print("== results (median [min..max] over slices)")
 print(f"{'':18}{'Mpps':>26}{'CPU ns/pkt':>26}{'CPU busy':>22}{'generator Mpps':>26}")
 for impl, label in (("c", "forward C"), ("rust", "forward Rust")):
     s = fwd[impl]
@@ -470,14 +602,17 @@ for impl, label in (("c", f"C @{$fixed_pps}"), ("rust", f"Rust @{$fixed_pps}")):
 print()
 if rings and rings.get("ratio_worst") is not None:
     print(f"ring ops Rust/C: {rings['ratio_worst']:.2f} (worst batch)")
+def ci_text(ci):
+    return f"95% interval {ci[0]:.2f}..{ci[1]:.2f}; " if ci else ""
 if cpu_ratios:
     print(f"forward CPU/pkt Rust/C: {headline['forward_cpu_per_pkt_rust_over_c']:.2f} "
-          f"(full speed; per-round ratios {min(cpu_ratios):.2f}..{max(cpu_ratios):.2f}, "
-          f"n={len(cpu_ratios)})")
+          f"(full speed; {ci_text(cpu_ci)}per-round ratios "
+          f"{min(cpu_ratios):.2f}..{max(cpu_ratios):.2f}, n={len(cpu_ratios)} rounds of "
+          f"{len(cpu_pairs)} slice pairs)")
 if cpu_ratios_eq:
     print(f"forward CPU/pkt Rust/C at {$fixed_pps} pps: "
-          f"{headline['forward_cpu_per_pkt_rust_over_c_equal_load']:.2f} (per-round ratios "
-          f"{min(cpu_ratios_eq):.2f}..{max(cpu_ratios_eq):.2f})")
+          f"{headline['forward_cpu_per_pkt_rust_over_c_equal_load']:.2f} ({ci_text(cpu_ci_eq)}"
+          f"per-round ratios {min(cpu_ratios_eq):.2f}..{max(cpu_ratios_eq):.2f})")
 if mpps_ratios:
     print(f"forward Mpps Rust/C: {headline['forward_mpps_rust_over_c']:.2f} "
           f"(per-round ratios {min(mpps_ratios):.2f}..{max(mpps_ratios):.2f})")

@@ -10,7 +10,9 @@
  * --duration, then prints
  *   counted N packets in T s (R Mpps while active)
  * where "active" runs from the first to the last 10 ms sample in which the
- * count grew (the same idea as the forwarders' "while active").
+ * count grew (the same idea as the forwarders' "while active"). On SIGUSR1 it
+ * prints the count so far, `count N`, at once: the benchmark reads a live sink
+ * between slices of traffic that way.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,11 +38,14 @@
 #define SAMPLE_US 10000
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
 }
 
 static double now_s(void)
@@ -158,6 +163,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	printf("ready: counting and dropping on %s@%s (%s XDP)\n", dev, ns ? ns : "current",
 	       flags == XDP_FLAGS_DRV_MODE ? "native" : "skb");
 	fflush(stdout);
@@ -178,6 +184,11 @@ int main(int argc, char **argv)
 			last_t = t;
 		}
 		prev = count;
+		if (report) {
+			report = 0;
+			printf("count %llu\n", count);
+			fflush(stdout);
+		}
 	}
 	read_count(map_fd, ncpus, &count);
 	bpf_xdp_detach(ifindex, flags, NULL);
