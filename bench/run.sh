@@ -460,9 +460,9 @@ ceiling = {"runs": ceil_runs, "mpps": stats([r["mpps"] for r in ceil_runs]),
            "gen_mpps": stats([r["gen_mpps"] for r in ceil_runs])}
 
 # Ratios of the slices of a pair (the same round and slice: Rust and C back to back), then per
-# round their geometric mean: half of a round's pairs have Rust first and half C, and whoever
-# goes first in a pair tends to pay a few per cent more (as in the runs before slices), which
-# cancels in that mean. The headline is the median of the rounds' (half on each topology).
+# round their geometric mean: half of a round's pairs have Rust first and half C, so whatever
+# going first in a pair costs (the runs before slices saw up to ~10 %) cancels in that mean.
+# The headline is the median of the rounds' (half with Rust on each topology).
 def ratios(f, key):
     """Rust/C of each slice pair, grouped by round."""
     by_round = []
