@@ -298,8 +298,10 @@ forward_round() {
 		pids+=("$!")
 		wait_ready "$work/sink$slot" "$!" "sink $slot"
 	done
-	local impl bin
-	for impl in rust c; do
+	# The forwarder on A starts first, so each contender starts first in every other round.
+	local impl bin starts
+	if [ "$rust_slot" = A ]; then starts=(rust c); else starts=(c rust); fi
+	for impl in "${starts[@]}"; do
 		case $impl in
 		rust) bin=${RUST_FORWARDER:-$examples/forward} slot=$rust_slot ;;
 		c) bin=${C_FORWARDER:-$cfwd/forward} slot=$c_slot ;;
