@@ -218,9 +218,9 @@ impl QueueLoop {
                 // room on a full TX ring.
                 if room > 0 && !stopping {
                     let timeout = if self.tx.outstanding > 0 { 1 } else { 100 };
-                    common::poll_readable(&[self.rx.fd()], timeout)
-                        .map_err(|e| eprintln!("forward: queue {}: poll: {e}", self.queue))
-                        .ok();
+                    if let Err(e) = self.rx.poll(timeout) {
+                        eprintln!("forward: queue {}: {e}", self.queue);
+                    }
                 } else {
                     thread::sleep(Duration::from_micros(50));
                 }
