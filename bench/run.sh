@@ -6,9 +6,9 @@
 #                           bench/results/results-DATE.json
 #   bench/run.sh --quick    one short round of each into build/bench/ (the test suite's smoke run)
 #
-# Knobs (environment): ROUNDS (default 8, quick 1); SLICES per load and round (default 6,
+# Knobs (environment): ROUNDS (default 8, quick 1); SLICES per load and round (default 4,
 # quick 1; even, so that as many pairs have Rust first as C first); DURATION seconds of traffic
-# per slice and per ceiling run (default 1); FIXED_PPS, the generator's rate for the equal-load
+# per slice and per ceiling run (default 2, quick 1); FIXED_PPS, the generator's rate for the equal-load
 # slices (default 250000, below what either forwarder saturates at here); GEN_CPU (0) and
 # FWD_CPU (1), the CPUs the generator and the forwarders are pinned to (no pinning with fewer
 # than 2 CPUs); SETTLE seconds between a round's set-up and its traffic (default 1); DRAIN
@@ -37,10 +37,10 @@ if [ "$quick" = 1 ]; then
 	outdir=$top/build/bench
 else
 	rounds=${ROUNDS:-8}
-	slices=${SLICES:-6}
+	slices=${SLICES:-4}
 	outdir=$here/results
 fi
-duration=${DURATION:-1}
+duration=${DURATION:-$([ "$quick" = 1 ] && echo 1 || echo 2)}
 drain=${DRAIN:-0.2}
 only=${ONLY:-rings,forward,setup}
 want() { [[ ",$only," == *",$1,"* ]]; }
@@ -284,7 +284,7 @@ slice_run() {
 # ones), both pinned to the forwarder's CPU and alive together. Then $slices slices at full
 # speed and $slices at the equal load, each a Rust slice and a C slice back to back (who goes
 # first alternates): the idle forwarder waits in poll and costs nothing, and a slice pair is a
-# couple of seconds apart, so what this VM's speed does over minutes lands on both alike.
+# few seconds apart, so what this VM's speed does over minutes lands on both alike.
 forward_round() {
 	local r=$1 rust_slot c_slot
 	if [ $((r % 2)) = 1 ]; then rust_slot=A c_slot=B; else rust_slot=B c_slot=A; fi
