@@ -13,10 +13,11 @@
  *   - per queue q a socket on ingress queue q (RX only, libxdp's default
  *     program) and one on egress queue q (TX only, no program), each with its
  *     own fill/completion ring pair, and one thread;
- *   - the loop: egress completions -> ingress fill ring; RX descriptors
- *     straight onto the egress TX ring (up to --batch, never more than surely
- *     fits), as RxQueue::forward_to does; kick TX when the kernel asks; poll RX
- *     when idle, or sleep 50 us while the TX ring is full.
+ *   - the loop: egress completions straight into the ingress fill ring, as
+ *     CompletionQueue::recycle_to does; RX descriptors straight onto the
+ *     egress TX ring (up to --batch, never more than surely fits), as
+ *     RxQueue::forward_to does; kick TX when the kernel asks; poll RX when
+ *     idle, or sleep 50 us while the TX ring is full.
  *
  * Prints `ready ...` once every socket is up, a line per second (unless
  * --quiet) and a summary starting with `forwarded N` at the end.
@@ -77,7 +78,7 @@ struct queue_loop {
 	struct xsk_ring_prod tx;	/* egress TX */
 	struct xsk_ring_prod out_fill;	/* egress fill: kept, unused */
 	struct xsk_ring_cons comp;	/* egress completion */
-	/* Frames owned by user space and free (a stack): they go into the fill ring. */
+	/* Free frames the fill ring had no room for yet (a stack). */
 	uint64_t *free;
 	unsigned int nfree;
 	/* Frames submitted to TX whose completion has not been consumed yet. */
@@ -168,7 +169,33 @@ static void ns_return(int saved)
 	close(saved);
 }
 
-/* Egress completions back into the free stack; returns how many. */
+/*
+ * Egress completions straight into the ingress fill ring, as many as it has
+ * room for (the rest waits in the completion ring), as
+ * CompletionQueue::recycle_to does; returns how many.
+ */
+static unsigned int recycle_completions(struct queue_loop *l)
+{
+	__u32 comp_idx, fill_idx;
+	unsigned int n, i;
+
+	n = xsk_ring_cons__peek(&l->comp, xsk_prod_nb_free(&l->fill, cfg.ring), &comp_idx);
+	if (!n)
+		return 0;
+	if (xsk_ring_prod__reserve(&l->fill, n, &fill_idx) != n) {
+		xsk_ring_cons__cancel(&l->comp, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&l->fill, fill_idx + i) =
+			*xsk_ring_cons__comp_addr(&l->comp, comp_idx + i) &
+			~(uint64_t)(FRAME_SIZE - 1);
+	xsk_ring_prod__submit(&l->fill, n);
+	xsk_ring_cons__release(&l->comp, n);
+	return n;
+}
+
+/* The egress completions left (no room in the fill ring) onto the free stack. */
 static unsigned int consume_completions(struct queue_loop *l)
 {
 	unsigned int n, i;
@@ -183,7 +210,7 @@ static unsigned int consume_completions(struct queue_loop *l)
 	return n;
 }
 
-/* Free frames (from the top of the stack) into the fill ring, as many as fit. */
+/* Free frames (top of the stack first) into the fill ring, as many as fit. */
 static unsigned int produce_fill(struct queue_loop *l)
 {
 	unsigned int n, i;
@@ -259,9 +286,15 @@ static void *queue_run(void *arg)
 				break;
 		}
 
-		/* Egress completions back into the ingress fill ring. */
-		n = consume_completions(l);
+		/*
+		 * Egress completions straight back into the ingress fill ring;
+		 * those it has no room for join the free frames, which go in as
+		 * room appears.
+		 */
+		n = recycle_completions(l);
+		n += consume_completions(l);
 		l->outstanding = l->outstanding > n ? l->outstanding - n : 0;
+		progress |= n > 0;
 		if (l->nfree)
 			progress |= produce_fill(l) > 0;
 

@@ -9,8 +9,9 @@
 //! (namespace, device, queue) with its own fill/completion ring pair on the one UMEM, and a
 //! thread that moves received descriptors straight from the ingress socket's RX ring onto the
 //! egress socket's TX ring ([`RxQueue::forward_to`](libxdp_rs::RxQueue::forward_to)), and
-//! recycles the egress completions into the ingress fill ring. Frames of queue q stay in
-//! queue q's loop, so order within a queue is kept.
+//! the egress completions straight into the ingress fill ring
+//! ([`CompletionQueue::recycle_to`](libxdp_rs::CompletionQueue::recycle_to)). Frames of queue
+//! q stay in queue q's loop, so order within a queue is kept.
 //!
 //! The UMEM is created in the ingress namespace and the ingress sockets come first: the UMEM's
 //! first socket must be in the UMEM's namespace (libxdp refuses otherwise with EXDEV).
@@ -147,7 +148,7 @@ struct QueueLoop {
     fill: FillQueue,
     tx: OrderedTx,
     comp: CompletionQueue,
-    /// Frames owned by user space and free: they go into the fill ring.
+    /// Free frames the fill ring had no room for yet.
     free: Vec<Frame>,
     batch: usize,
     counters: Arc<Counters>,
@@ -182,9 +183,12 @@ impl QueueLoop {
             }
             let mut progress = false;
 
-            // Egress completions back into the ingress fill ring.
-            let done = self.comp.consume(&mut self.free, usize::MAX);
+            // Egress completions straight back into the ingress fill ring; those it has no
+            // room for join the free frames, which go in as room appears.
+            let done = self.comp.recycle_to(&mut self.fill, usize::MAX)?
+                + self.comp.consume(&mut self.free, usize::MAX);
             self.tx.completed(done);
+            progress |= done > 0;
             if !self.free.is_empty() {
                 progress |= self.fill.produce(&mut self.free) > 0;
             }

@@ -114,15 +114,17 @@ pub enum Error {
         netns: String,
     },
     /// Frames can pass only between queues of one UMEM
-    /// ([`RxQueue::forward_to`](crate::RxQueue::forward_to)); these two are on different ones.
+    /// ([`RxQueue::forward_to`](crate::RxQueue::forward_to),
+    /// [`CompletionQueue::recycle_to`](crate::CompletionQueue::recycle_to)); these two are on
+    /// different ones.
     ForeignUmem {
-        /// Device of the receiving queue.
+        /// Device of the queue the frames would come from.
         device: String,
         /// Its queue index.
         queue: u32,
         /// Its namespace label.
         netns: String,
-        /// Device of the other queue.
+        /// Device of the queue they would go to.
         to_device: String,
         /// Its queue index.
         to_queue: u32,
@@ -278,8 +280,9 @@ impl fmt::Display for Error {
                 to_netns,
             } => write!(
                 f,
-                "cannot forward from {device} queue {queue} in namespace {netns} to {to_device} \
-                 queue {to_queue} in namespace {to_netns}: their sockets are on different UMEMs"
+                "cannot move frames from {device} queue {queue} in namespace {netns} to \
+                 {to_device} queue {to_queue} in namespace {to_netns}: their sockets are on \
+                 different UMEMs"
             ),
             Error::SocketCreate {
                 device,

@@ -390,6 +390,26 @@ fn sendto_wakeup(inner: &SocketInner) -> Result<()> {
     }
 }
 
+/// Frames may move from the queue of socket `from` to one of socket `to` only on one UMEM.
+fn same_umem(
+    from: &SocketInner,
+    from_umem: &UmemInner,
+    to: &SocketInner,
+    to_umem: &UmemInner,
+) -> Result<()> {
+    if from_umem.id == to_umem.id {
+        return Ok(());
+    }
+    Err(crate::Error::ForeignUmem {
+        device: from.device.clone(),
+        queue: from.queue,
+        netns: from.netns.label().to_owned(),
+        to_device: to.device.clone(),
+        to_queue: to.queue,
+        to_netns: to.netns.label().to_owned(),
+    })
+}
+
 fn poll_fd(inner: &SocketInner, events: libc::c_short, timeout_ms: i32) -> Result<bool> {
     let mut pfd = libc::pollfd {
         fd: inner.fd(),
@@ -559,6 +579,24 @@ impl CompletionQueue {
             .consume_with(max, |addr| out.push(umem.fresh_frame(desc_addr(addr)))) as usize
     }
 
+    /// Recycle up to `max` completed frames straight into `fill`, without making a
+    /// [`Frame`] of each: the cheapest way to give sent frames back to the kernel to receive
+    /// into. Moves only what `fill` has room for; the rest stays in this ring. Returns how
+    /// many moved.
+    ///
+    /// `fill` may belong to another device and namespace, but to this queue's UMEM:
+    /// [`Error::ForeignUmem`](crate::Error::ForeignUmem) otherwise, and nothing moves.
+    #[inline]
+    pub fn recycle_to(&mut self, fill: &mut FillQueue, max: usize) -> Result<usize> {
+        same_umem(&self.socket, &self.umem, &fill.socket, &fill.umem)?;
+        let umem = &*self.umem;
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        let moved = self
+            .ring
+            .move_to(&mut fill.ring, max, |addr| umem.chunk_base(desc_addr(addr)));
+        Ok(moved as usize)
+    }
+
     /// One completed frame, if any.
     #[inline]
     pub fn consume_one(&mut self) -> Option<Frame> {
@@ -625,16 +663,7 @@ impl RxQueue {
     /// [`Error::ForeignUmem`](crate::Error::ForeignUmem) otherwise, and nothing moves.
     #[inline]
     pub fn forward_to(&mut self, tx: &mut TxQueue, max: usize) -> Result<usize> {
-        if tx.umem.id != self.umem.id {
-            return Err(crate::Error::ForeignUmem {
-                device: self.socket.device.clone(),
-                queue: self.socket.queue,
-                netns: self.socket.netns.label().to_owned(),
-                to_device: tx.socket.device.clone(),
-                to_queue: tx.socket.queue,
-                to_netns: tx.socket.netns.label().to_owned(),
-            });
-        }
+        same_umem(&self.socket, &self.umem, &tx.socket, &tx.umem)?;
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         let moved = self.ring.move_to(&mut tx.ring, max, |d| XdpDesc {
             addr: desc_addr(d.addr),

@@ -234,8 +234,8 @@ fn statistics_and_parts_on_other_threads() {
 /// `RxQueue::forward_to` moves descriptors between the rings of one UMEM only: onto a TX queue
 /// of another UMEM it is `ForeignUmem`, naming both ends.
 #[test]
-fn forward_to_refuses_another_umem() {
-    if !require_root("forward_to_refuses_another_umem") {
+fn frames_cannot_move_to_another_umem() {
+    if !require_root("frames_cannot_move_to_another_umem") {
         return;
     }
     let topo = Topology::up(1).expect("topology up");
@@ -262,19 +262,33 @@ fn forward_to_refuses_another_umem() {
     };
     let (_umem_in, _frames_in, mut from) = socket(topo.inner_dev(), &inner, true);
     let (_umem_out, _frames_out, mut to) = socket(topo.outer_dev(), &root, false);
-    let (mut rx, mut tx) = (from.rx.take().unwrap(), to.tx.take().unwrap());
+    let names_both = |err: Error, from: [&str; 2], to: [&str; 2]| {
+        assert!(matches!(err, Error::ForeignUmem { .. }), "{err:?}");
+        let text = err.to_string();
+        for part in from
+            .into_iter()
+            .chain(to)
+            .chain(["queue 0", "different UMEMs"])
+        {
+            assert!(text.contains(part), "{text:?} lacks {part:?}");
+        }
+    };
 
+    // Received frames onto the TX ring of another UMEM's socket.
+    let (mut rx, mut tx) = (from.rx.take().unwrap(), to.tx.take().unwrap());
     let err = rx.forward_to(&mut tx, 64).unwrap_err();
-    assert!(matches!(err, Error::ForeignUmem { .. }), "{err:?}");
-    let text = err.to_string();
-    for part in [
-        topo.inner_dev(),
-        topo.inner_ns(),
-        topo.outer_dev(),
-        root.label(),
-        "queue 0",
-        "different UMEMs",
-    ] {
-        assert!(text.contains(part), "{text:?} lacks {part:?}");
-    }
+    names_both(
+        err,
+        [topo.inner_dev(), topo.inner_ns()],
+        [topo.outer_dev(), root.label()],
+    );
+
+    // Completed frames into the fill ring of another UMEM.
+    let (mut comp, mut fill) = (to.comp.take().unwrap(), from.fill.take().unwrap());
+    let err = comp.recycle_to(&mut fill, 64).unwrap_err();
+    names_both(
+        err,
+        [topo.outer_dev(), root.label()],
+        [topo.inner_dev(), topo.inner_ns()],
+    );
 }
