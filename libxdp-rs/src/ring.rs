@@ -39,11 +39,14 @@ pub type XdpDesc = sys::xdp_desc;
 
 /// The producer side of a ring (user space writes: fill, TX; in tests also a model kernel).
 ///
-/// Its own index is not cached: this side is the only writer of the producer word, so a
-/// relaxed load of it returns what this side last stored. Every batch publishes at once, so
-/// a private copy would always equal the shared word and only cost a store per batch.
+/// Its own index lives in a private copy, `prod`, and is only ever stored to the shared
+/// producer word, never read back from it: the kernel reads that word from another CPU all
+/// the time, and in a forwarder a load of it at the start of each batch (on the critical
+/// path) stalled as much as the loads of the descriptors.
 #[doc(hidden)]
 pub struct RawProducer<T: Desc> {
+    /// This side's index, as last published.
+    prod: u32,
     /// The consumer index plus `size`, so that `cached_cons` minus the producer index is the
     /// free room (libxdp's convention, see `xsk_prod_nb_free`).
     cached_cons: u32,
@@ -57,9 +60,11 @@ pub struct RawProducer<T: Desc> {
 
 /// The consumer side of a ring (user space reads: RX, completion; in tests a model kernel).
 ///
-/// As for [`RawProducer`], its own index is the shared consumer word itself.
+/// As for [`RawProducer`], its own index is a private copy, `cons`, that it publishes.
 #[doc(hidden)]
 pub struct RawConsumer<T: Desc> {
+    /// This side's index, as last published.
+    cons: u32,
     cached_prod: u32,
     mask: u32,
     producer: *const AtomicU32,
@@ -87,7 +92,10 @@ impl<T: Desc> RawProducer<T> {
         debug_assert!(size.is_power_of_two());
         // SAFETY: valid pointer per the contract above.
         let cons = unsafe { (*consumer).load(Ordering::Acquire) };
+        // SAFETY: as above.
+        let prod = unsafe { (*producer).load(Ordering::Relaxed) };
         RawProducer {
+            prod,
             cached_cons: cons.wrapping_add(size),
             mask: size - 1,
             size,
@@ -123,11 +131,19 @@ impl<T: Desc> RawProducer<T> {
         self.size
     }
 
-    /// This side's index: the producer word, which only this side writes.
+    /// This side's index.
     #[inline]
     fn prod(&self) -> u32 {
-        // SAFETY: `producer` is valid (constructor contract). Relaxed: it is our own store.
-        unsafe { (*self.producer).load(Ordering::Relaxed) }
+        self.prod
+    }
+
+    /// Publish `prod` as this side's index: release makes the descriptors written before
+    /// visible with it.
+    #[inline]
+    fn publish(&mut self, prod: u32) {
+        self.prod = prod;
+        // SAFETY: `producer` is valid (constructor contract).
+        unsafe { (*self.producer).store(prod, Ordering::Release) };
     }
 
     /// Free slots, looking at the consumer's index only when fewer than `want` are known.
@@ -165,8 +181,7 @@ impl<T: Desc> RawProducer<T> {
             // The common single-descriptor case, without loop setup.
             // SAFETY: first < size, inside the array; the slot is free (see below).
             unsafe { self.descs.add(first).write(make(0)) };
-            // SAFETY: `producer` is valid. Release publishes the descriptor written above.
-            unsafe { (*self.producer).store(start.wrapping_add(1), Ordering::Release) };
+            self.publish(start.wrapping_add(1));
             return 1;
         }
         let head = (self.size as usize - first).min(n as usize);
@@ -180,8 +195,7 @@ impl<T: Desc> RawProducer<T> {
             // i - head < n - head <= first < size (n <= size): inside the array; free as above.
             unsafe { self.descs.add(i - head).write(make(i as u32)) };
         }
-        // SAFETY: `producer` is valid. Release publishes the descriptors written above.
-        unsafe { (*self.producer).store(start.wrapping_add(n), Ordering::Release) };
+        self.publish(start.wrapping_add(n));
         n
     }
 
@@ -216,7 +230,10 @@ impl<T: Desc> RawConsumer<T> {
         debug_assert!(size.is_power_of_two());
         // SAFETY: valid pointer per the contract above.
         let prod = unsafe { (*producer).load(Ordering::Acquire) };
+        // SAFETY: as above.
+        let cons = unsafe { (*consumer).load(Ordering::Relaxed) };
         RawConsumer {
+            cons,
             cached_prod: prod,
             mask: size - 1,
             producer,
@@ -244,11 +261,19 @@ impl<T: Desc> RawConsumer<T> {
         }
     }
 
-    /// This side's index: the consumer word, which only this side writes.
+    /// This side's index.
     #[inline]
     fn cons(&self) -> u32 {
-        // SAFETY: `consumer` is valid (constructor contract). Relaxed: it is our own store.
-        unsafe { (*self.consumer).load(Ordering::Relaxed) }
+        self.cons
+    }
+
+    /// Publish `cons` as this side's index: release orders the reads of the slots before
+    /// it, so the producer does not reuse a slot still being read.
+    #[inline]
+    fn publish(&mut self, cons: u32) {
+        self.cons = cons;
+        // SAFETY: `consumer` is valid (constructor contract).
+        unsafe { (*self.consumer).store(cons, Ordering::Release) };
     }
 
     /// Entries ready, looking at the producer's index only when fewer than `want` are known.
@@ -284,9 +309,7 @@ impl<T: Desc> RawConsumer<T> {
             // The common single-descriptor case, without loop setup.
             // SAFETY: first < size, inside the array; published by the producer (see below).
             sink(unsafe { self.descs.add(first).read() });
-            // SAFETY: `consumer` is valid. Release: our read happens before the producer may
-            // reuse the slot.
-            unsafe { (*self.consumer).store(start.wrapping_add(1), Ordering::Release) };
+            self.publish(start.wrapping_add(1));
             return 1;
         }
         let head = (self.mask as usize + 1 - first).min(n as usize);
@@ -300,9 +323,7 @@ impl<T: Desc> RawConsumer<T> {
             // the array; published as above.
             sink(unsafe { self.descs.add(i - head).read() });
         }
-        // SAFETY: `consumer` is valid. Release: our reads of the slots happen before the
-        // producer may reuse them.
-        unsafe { (*self.consumer).store(start.wrapping_add(n), Ordering::Release) };
+        self.publish(start.wrapping_add(n));
         n
     }
 
@@ -330,9 +351,7 @@ impl<T: Desc> RawConsumer<T> {
             map(unsafe { descs.add((start.wrapping_add(i) & mask) as usize).read() })
         });
         if moved > 0 {
-            // SAFETY: `consumer` is valid. Release: our reads happen before the producer may
-            // reuse the slots.
-            unsafe { (*self.consumer).store(start.wrapping_add(moved), Ordering::Release) };
+            self.publish(start.wrapping_add(moved));
         }
         moved
     }
