@@ -410,6 +410,9 @@ fn sendto_wakeup(inner: &SocketInner) -> Result<()> {
 }
 
 /// Frames may move from the queue of socket `from` to one of socket `to` only on one UMEM.
+/// Inlined: it runs for every batch a forwarder moves, and is one comparison but for the
+/// error.
+#[inline]
 fn same_umem(
     from: &SocketInner,
     from_umem: &UmemInner,
@@ -417,16 +420,23 @@ fn same_umem(
     to_umem: &UmemInner,
 ) -> Result<()> {
     if from_umem.id == to_umem.id {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(foreign_umem(from, to))
     }
-    Err(crate::Error::ForeignUmem {
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_umem(from: &SocketInner, to: &SocketInner) -> crate::Error {
+    crate::Error::ForeignUmem {
         device: from.device.clone(),
         queue: from.queue,
         netns: from.netns.label().to_owned(),
         to_device: to.device.clone(),
         to_queue: to.queue,
         to_netns: to.netns.label().to_owned(),
-    })
+    }
 }
 
 fn poll_fd(inner: &SocketInner, events: libc::c_short, timeout_ms: i32) -> Result<bool> {
