@@ -12,6 +12,8 @@ packages=(
 	clang llvm m4 libelf-dev zlib1g-dev pkg-config libclang-dev libbpf-dev
 	iproute2 ethtool python3 python3-venv
 	xdp-tools libxdp-dev libcap-ng-dev
+	# make test-kernels (tests/kernels/): the VM, its initramfs, modules.dep, the guest's ports
+	qemu-system-x86 busybox-static kmod udev
 )
 
 missing=()
