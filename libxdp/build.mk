@@ -95,7 +95,7 @@ $(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(UPSTREAM_LIBXDP_DIR)/libxdp.map
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
 		-Wl,--version-script=$(UPSTREAM_LIBXDP_DIR)/libxdp.map \
-		$(filter %.o,$^) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) $(LIBBPF_LIBS) -o $@
+		$(filter %.o,$^) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) $(LIBBPF_LIBS) -lpthread -o $@
 
 $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR): $(SHARED_LIB)
 	$(Q)ln -sf $(<F) $@
