@@ -9,12 +9,16 @@
 # on pristine and pass patched; a row of kind "keep" must pass patched (or be skipped on both)
 # and must not pass on pristine only. Upstream's own tests (run-upstream-tests.sh) join the
 # table as "keep" rows. Exit status 0 when every row holds.
+#
+# REGRESS_ONLY=REGEX runs only the rows whose id matches (upstream's tests are the row id
+# "upstream"); REGRESS_CYCLES sets the cycle count of the cycles row.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 topo=$here/topology.sh
 build=$(cd "${1:?usage: regressions.sh BUILD}" && pwd)
 cycles=${REGRESS_CYCLES:-1000}
+many_ns=${REGRESS_MANY_NETNS:-80}
 logs=$build/tests/regressions
 mkdir -p "$logs"
 
@@ -27,18 +31,31 @@ cases=(
 	"seed|keep|2|seed scenario: shared UMEM, equal ifindex in two namespaces"
 	"nocookie-shared|fixed|2|seed scenario without SO_NETNS_COOKIE, libxdp.so.1 (0003)"
 	"nocookie-static|fixed|2|seed scenario without SO_NETNS_COOKIE, libxdp.a (0003)"
+	"nochannels-shared|fixed|2|seed scenario, devices without ETHTOOL_GCHANNELS, libxdp.so.1 (0006)"
+	"nochannels-static|fixed|2|seed scenario, devices without ETHTOOL_GCHANNELS, libxdp.a (0006)"
+	"linux510|fixed|2|seed scenario as on Linux 5.10: neither of the two (0003, 0006)"
 	"teardown|fixed|2|delete a socket from another namespace, both orders (0001)"
 	"umem-owner|fixed|1|UMEM's first socket in another namespace: EXDEV or all arrive (0002)"
 	"umem-owner-control|keep|1|UMEM and its first socket in one namespace: all arrive"
 	"cycles|fixed|4|$cycles setup/teardown cycles in two namespaces: fds, maps, XDP (0004)"
-	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0005)"
+	"missing-objects|fixed|2|default program not found: -ENOENT, no crash, nothing left, libxdp.so.1 (0005)"
+	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
+	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
+	"many-netns|keep|1|$many_ns namespaces x 2 queues on one UMEM under RLIMIT_NOFILE=1024"
+	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0009)"
 	"dispatcher|keep|1|dispatchers on equal ifindexes in two namespaces, one bpffs"
 )
+
+# What tests/c/oldkernel.c refuses in each of the rows that emulate an older kernel.
+declare -A refuse=([nocookie-shared]=netns_cookie [nocookie-static]=netns_cookie
+	[nochannels-shared]=channels [nochannels-static]=channels [linux510]=netns_cookie,channels)
 
 topo_ids=()
 cleanup() {
 	local id
 	for id in "${topo_ids[@]}"; do "$topo" down "$id"; done
+	ip netns list | awk '{ print $1 }' | grep -E "^xnetns-r[0-9]+x$(($$ % 10000))-m[0-9]+$" |
+		xargs -r -n1 ip netns del
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -48,6 +65,25 @@ trap 'exit 130' INT TERM
 new_topo_id() {
 	topo_id=r${#topo_ids[@]}x$(($$ % 10000))
 	topo_ids+=("$topo_id")
+}
+
+# many_netns up|down TOPO_ID: namespaces xnetns-TOPO_ID-m1.. each with a veth pair mv0/mv1 of
+# two queues (equal names and, mostly, equal ifindexes in all of them), for the many-netns row.
+many_netns() {
+	local k ns
+	for k in $(seq "$many_ns"); do
+		ns=xnetns-$2-m$k
+		if [ "$1" = up ]; then
+			ip netns add "$ns" &&
+				ip -n "$ns" link add mv0 numrxqueues 2 numtxqueues 2 type veth peer name mv1 \
+					numrxqueues 2 numtxqueues 2 &&
+				ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+				ip -n "$ns" link set mv0 up && ip -n "$ns" link set mv1 up
+		else
+			ip netns del "$ns" 2>/dev/null
+		fi
+	done
+	return 0
 }
 
 # run_case ID LIB QUEUES TOPO_ID: runs one case on a fresh topology; prints PASS, FAIL or SKIP.
@@ -60,10 +96,12 @@ run_case() {
 	local seed_args=(-o "$OUTER_DEV" -i "$INNER_DEV" -n "$INNER_NS" -q "$QUEUES")
 	case $id in
 	seed) cmd=("${shared_env[@]}" "$bins/seed_netns-shared" "${seed_args[@]}") ;;
-	nocookie-shared)
-		cmd=("${shared_env[@]}" LD_PRELOAD="$bins/nocookie.so" "$bins/seed_netns-shared"
+	nocookie-shared | nochannels-shared | linux510)
+		cmd=("${shared_env[@]}" OLDKERNEL_REFUSE="${refuse[$id]}" LD_PRELOAD="$bins/oldkernel.so"
+			"$bins/seed_netns-shared" "${seed_args[@]}") ;;
+	nocookie-static | nochannels-static)
+		cmd=(env OLDKERNEL_REFUSE="${refuse[$id]}" "$bins/seed_netns-static-oldkernel"
 			"${seed_args[@]}") ;;
-	nocookie-static) cmd=("$bins/seed_netns-static-nocookie" "${seed_args[@]}") ;;
 	teardown) cmd=("$bins/regress_teardown" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS") ;;
 	umem-owner) cmd=("$bins/regress_umem_owner" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS") ;;
 	umem-owner-control)
@@ -71,6 +109,19 @@ run_case() {
 	cycles)
 		cmd=("$bins/regress_cycles" namespaces "$OUTER_DEV" "$INNER_DEV" "$INNER_NS"
 			"$QUEUES" "$cycles") ;;
+	missing-objects)
+		cmd=(env LD_LIBRARY_PATH="$out/lib" LIBXDP_OBJECT_PATH=/nonexistent
+			"$bins/regress_setup_errors-shared" missing-objects "$OUTER_DEV") ;;
+	foreign-prog-shared)
+		cmd=("${shared_env[@]}" "$bins/regress_setup_errors-shared" foreign-prog "$OUTER_DEV"
+			"$bins/xsk_def_prog_foreign.bpf.o") ;;
+	foreign-prog-static)
+		cmd=("$bins/regress_setup_errors" foreign-prog "$OUTER_DEV"
+			"$bins/xsk_def_prog_foreign.bpf.o") ;;
+	many-netns)
+		many_netns up "$topo_id"
+		cmd=("$bins/regress_setup_errors" many-netns "$OUTER_DEV" "xnetns-$topo_id-m"
+			"$many_ns" mv0) ;;
 	same-queue)
 		cmd=(env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 			"$bins/regress_cycles-asan" same-queue "$OUTER_DEV" 100) ;;
@@ -81,6 +132,7 @@ run_case() {
 	timeout 600 "${cmd[@]}" >"$log" 2>&1
 	rc=$?
 	"$topo" down "$topo_id"
+	[ "$id" != many-netns ] || many_netns down "$topo_id"
 	if [ $rc = 0 ] && grep -q 'ERROR: AddressSanitizer\|runtime error:' "$log"; then
 		rc=1
 	fi
@@ -109,8 +161,10 @@ add_row() {
 	rows+=("$1|$2|$3|$(verdict "$4" "$2" "$3")")
 }
 
+only=${REGRESS_ONLY:-.*}
 for c in "${cases[@]}"; do
 	IFS='|' read -r id kind queues what <<<"$c"
+	[[ $id =~ ^($only)$ ]] || continue
 	new_topo_id
 	p=$(run_case "$id" pristine "$queues" "$topo_id")
 	new_topo_id
@@ -119,7 +173,7 @@ for c in "${cases[@]}"; do
 done
 
 # Upstream's own libxdp tests, built from each tree: nothing may get worse.
-if [ -x "$here/run-upstream-tests.sh" ]; then
+if [ -x "$here/run-upstream-tests.sh" ] && [[ upstream =~ ^($only)$ ]]; then
 	declare -A upstream
 	upstream_names=()
 	for lib in pristine patched; do
@@ -153,4 +207,5 @@ sed -n 's/^RESULT \([^ ]*\) SKIP /note: upstream \1: skipped: /p' "$logs/upstrea
 echo
 echo "Logs: $logs (and $build/tests/upstream-*/logs)"
 echo "regressions: $((${#rows[@]} - bad)) rows hold, $bad do not"
+[ ${#rows[@]} -gt 0 ] || { echo "regressions: no row matched REGRESS_ONLY=$only" >&2; exit 1; }
 [ $bad = 0 ]

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * When libxdp cannot set up its default XDP program, socket creation must
+ * fail with an errno, and nothing may be left behind or closed that libxdp
+ * did not open. And a process with the default fd limit must be able to
+ * serve as many namespaces as before.
+ *
+ *   regress_setup_errors missing-objects DEV
+ *	run with LIBXDP_OBJECT_PATH=/nonexistent against libxdp.so.1: the
+ *	default program cannot be found.
+ *   regress_setup_errors foreign-prog DEV OBJ
+ *	a program named xsk_def_prog from OBJ, not libxdp's, runs on DEV.
+ *	DEV needs 2 queues. In both: xsk_socket__create() on queue 0 fails
+ *	with -ENOENT; a socket on queue 1 made with
+ *	XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD, then a default one on its queue
+ *	(which fails), then deleting the first, crashes nothing and closes no
+ *	fd of ours; xsk_setup_xdp_prog() fails with -ENOENT; the fds, BPF
+ *	maps and programs and DEV's XDP program are as before.
+ *   regress_setup_errors many-netns OUTER NS_PREFIX COUNT DEV
+ *	under RLIMIT_NOFILE=1024: one UMEM, its first socket on OUTER (this
+ *	namespace), then sockets on queues 0 and 1 of DEV in each of the
+ *	namespaces NS_PREFIX1 .. NS_PREFIXCOUNT; all are created, deleted
+ *	from their own namespaces, and nothing is left.
+ *
+ * Exit status: 0 pass, 1 fail, 2 usage, 77 skipped (not root).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <xdp/xsk.h>
+
+#include "testlib.h"
+#include "xsktest.h"
+
+#define FRAMES 4096
+#define MANY_NOFILE 1024
+
+struct counts {
+	int fds, maps, progs;
+};
+
+static void take_counts(struct counts *c)
+{
+	c->fds = xt_count_fds();
+	c->maps = xt_count_bpf_maps();
+	c->progs = xt_count_bpf_progs();
+}
+
+/* BPF objects are freed after an RCU grace period: give them time to go. */
+static void settle(const struct counts *start, struct counts *end)
+{
+	int waited;
+
+	for (waited = 0; waited < 5000; waited += 50) {
+		take_counts(end);
+		if (end->maps <= start->maps && end->progs <= start->progs)
+			return;
+		usleep(50 * 1000);
+	}
+}
+
+static int failures;
+
+static void fail(const char *fmt, const char *arg, int err)
+{
+	fprintf(stderr, "FAIL: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, ": %s\n", err ? strerror(-err) : "succeeded");
+	failures++;
+}
+
+static struct xsk_umem *umem_create(void *area, struct xt_port *owner)
+{
+	struct xsk_umem *umem;
+	int err = xsk_umem__create(&umem, area, (__u64)FRAMES * XT_FRAME_SIZE, &owner->fill,
+				   &owner->comp, NULL);
+
+	if (err) {
+		fail("xsk_umem__create%s", "", err);
+		return NULL;
+	}
+	return umem;
+}
+
+/* A sentinel: an fd of ours whose identity must not change under libxdp. */
+struct sentinel {
+	int fd;
+	struct stat st;
+};
+
+static bool sentinel_intact(const struct sentinel *s)
+{
+	struct stat now;
+
+	return !fstat(s->fd, &now) && now.st_dev == s->st.st_dev && now.st_ino == s->st.st_ino;
+}
+
+static int setup_errors(const char *dev)
+{
+	struct xsk_socket_config inhibit = {
+		.rx_size = XT_RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.xdp_flags = XDP_FLAGS_DRV_MODE,
+		.bind_flags = XDP_COPY,
+	};
+	struct sentinel stdin_fd = { .fd = 0 }, pipe_fd;
+	struct xt_port a = {}, b = {};
+	struct xsk_umem *umem;
+	int pipefd[2], err, map_fd = -1;
+	void *area;
+
+	area = xt_umem_area(FRAMES);
+	if (!area || pipe(pipefd) || fstat(0, &stdin_fd.st))
+		return -1;
+	pipe_fd.fd = pipefd[0];
+	fstat(pipe_fd.fd, &pipe_fd.st);
+
+	umem = umem_create(area, &a);
+	if (!umem)
+		return -1;
+	err = xt_socket_create(NULL, dev, 0, umem, &a, true, false);
+	if (err != -ENOENT)
+		fail("xsk_socket__create(%s queue 0) without the default program, want -ENOENT",
+		     dev, err);
+	if (!err)
+		xt_socket_delete(NULL, &a);
+	/* The failed socket was the UMEM's first and stays bound (libxdp
+	 * cannot unbind it): the UMEM cannot serve that queue again, and the
+	 * kernel frees the queue in deferred work after the UMEM is gone, so
+	 * go on with another UMEM on another queue.
+	 */
+	err = xsk_umem__delete(umem);
+	if (err)
+		fail("xsk_umem__delete%s", "", err);
+
+	/* A socket that needs no program, and one on its queue that does. */
+	umem = umem_create(area, &a);
+	if (!umem)
+		return -1;
+	err = xsk_socket__create_shared(&a.xsk, dev, 1, umem, &a.rx, NULL, &a.fill, &a.comp,
+					&inhibit);
+	if (err) {
+		fail("xsk_socket__create(%s queue 1, INHIBIT_PROG_LOAD)", dev, err);
+	} else {
+		b.fill = a.fill;
+		b.comp = a.comp;
+		err = xt_socket_create(NULL, dev, 1, umem, &b, true, false);
+		if (err != -ENOENT)
+			fail("a second socket on %s queue 1 without the default program, want -ENOENT",
+			     dev, err);
+		if (!err)
+			xt_socket_delete(NULL, &b);
+		xsk_socket__delete(a.xsk);
+	}
+	err = xsk_umem__delete(umem);
+	if (err)
+		fail("xsk_umem__delete%s", "", err);
+
+	err = xsk_setup_xdp_prog(if_nametoindex(dev), &map_fd);
+	if (err != -ENOENT)
+		fail("xsk_setup_xdp_prog(%s), want -ENOENT", dev, err);
+	if (!err)
+		close(map_fd);
+
+	if (!sentinel_intact(&stdin_fd) || !sentinel_intact(&pipe_fd))
+		fail("libxdp closed an fd it did not open%s", "", 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	munmap(area, (size_t)FRAMES * XT_FRAME_SIZE);
+	return 0;
+}
+
+/* Attach OBJ's xsk_def_prog to DEV; returns its program id, or 0. */
+static __u32 attach_foreign(const char *dev, const char *obj_path, struct bpf_object **obj)
+{
+	struct bpf_program *prog;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	*obj = bpf_object__open_file(obj_path, NULL);
+	if (!*obj || bpf_object__load(*obj))
+		return 0;
+	prog = bpf_object__find_program_by_name(*obj, "xsk_def_prog");
+	fd = prog ? bpf_program__fd(prog) : -1;
+	err = fd < 0 ? -ENOENT : bpf_xdp_attach(if_nametoindex(dev), fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (err || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		fail("attaching the foreign xsk_def_prog to %s", dev, err);
+		return 0;
+	}
+	return info.id;
+}
+
+static int many_netns(const char *outer, const char *prefix, unsigned int count, const char *dev)
+{
+	struct rlimit nofile = { MANY_NOFILE, MANY_NOFILE };
+	struct xt_port owner = {}, *ports;
+	struct xsk_umem *umem;
+	unsigned int k, q, made = 0;
+	char ns[64];
+	void *area;
+	int err;
+
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
+		return -1;
+	ports = calloc(2 * count, sizeof(*ports));
+	area = xt_umem_area(FRAMES);
+	if (!ports || !area)
+		return -1;
+	umem = umem_create(area, &owner);
+	if (!umem)
+		return -1;
+	err = xt_socket_create(NULL, outer, 0, umem, &owner, true, false);
+	if (err) {
+		fail("xsk_socket__create(%s queue 0)", outer, err);
+		return -1;
+	}
+	for (k = 0; k < count && !failures; k++) {
+		snprintf(ns, sizeof(ns), "%s%u", prefix, k + 1);
+		for (q = 0; q < 2 && !failures; q++) {
+			err = xt_socket_create(ns, dev, q, umem, &ports[2 * k + q], true, false);
+			if (err)
+				fail("xsk_socket__create in namespace %s", ns, err);
+			else
+				made++;
+		}
+	}
+	printf("%u of %u sockets in %u namespaces (RLIMIT_NOFILE %d, %d fds open)\n", made,
+	       2 * count, count, MANY_NOFILE, xt_count_fds());
+	for (k = 0; k < count; k++) {
+		snprintf(ns, sizeof(ns), "%s%u", prefix, k + 1);
+		for (q = 0; q < 2; q++)
+			if (ports[2 * k + q].xsk)
+				xt_socket_delete(ns, &ports[2 * k + q]);
+		if (xt_xdp_prog_id(ns, dev))
+			fail("an XDP program is left on %s", ns, 0);
+	}
+	xt_socket_delete(NULL, &owner);
+	err = xsk_umem__delete(umem);
+	if (err)
+		fail("xsk_umem__delete%s", "", err);
+	free(ports);
+	munmap(area, (size_t)FRAMES * XT_FRAME_SIZE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	struct bpf_object *foreign = NULL;
+	struct counts start, end;
+	__u32 foreign_id = 0;
+	const char *dev;
+	long id;
+
+	if (!((!strcmp(mode, "missing-objects") && argc == 3) ||
+	      (!strcmp(mode, "foreign-prog") && argc == 4) ||
+	      (!strcmp(mode, "many-netns") && argc == 6))) {
+		fprintf(stderr, "usage: %s missing-objects DEV\n"
+				"       %s foreign-prog DEV OBJ\n"
+				"       %s many-netns OUTER NS_PREFIX COUNT DEV\n",
+			argv[0], argv[0], argv[0]);
+		return 2;
+	}
+	if (!is_root()) {
+		printf("SKIP: needs root\n");
+		return TEST_SKIP;
+	}
+	dev = argv[2];
+	xt_capture_libxdp_warnings();
+	if (!strcmp(mode, "foreign-prog")) {
+		foreign_id = attach_foreign(dev, argv[3], &foreign);
+		if (!foreign_id)
+			return 1;
+	}
+	take_counts(&start);
+
+	if (!strcmp(mode, "many-netns")) {
+		if (many_netns(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]))
+			failures++;
+	} else if (setup_errors(dev)) {
+		failures++;
+	}
+
+	settle(&start, &end);
+	printf("open fds %d -> %d, BPF maps %d -> %d, BPF programs %d -> %d\n", start.fds,
+	       end.fds, start.maps, end.maps, start.progs, end.progs);
+	if (end.fds != start.fds || end.maps > start.maps || end.progs > start.progs)
+		fail("resources leaked%s", "", 0);
+	id = xt_xdp_prog_id(NULL, dev);
+	if (id != foreign_id)
+		fail("%s: the XDP program is not the one it had before", dev, 0);
+	if (foreign_id) {
+		bpf_xdp_detach(if_nametoindex(dev), XDP_FLAGS_DRV_MODE, NULL);
+		bpf_object__close(foreign);
+	}
+	if (failures)
+		return 1;
+	printf("PASS\n");
+	return 0;
+}
