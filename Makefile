@@ -9,6 +9,8 @@
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
+#   make test-kernels  the regression table and the Rust namespace tests on pinned Debian kernels
+#                      in VMs (root; KERNELS="5.10 6.12" picks; see tests/kernels/matrix.sh)
 
 BUILD ?= build
 SRC := $(BUILD)/src
@@ -86,9 +88,14 @@ clean:
 # Benchmarks (root; not part of `make test`): bench/run.sh builds what it needs. `bench` writes
 # bench/results/results-DATE.json and chart.png; `bench-smoke` runs one short round of each into
 # build/bench/ (checks that the benchmarks build and run; its figures mean nothing).
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke test-kernels
 bench:
 	@./bench/run.sh
 
 bench-smoke:
 	@./bench/run.sh --quick
+
+# The kernel matrix (root): builds into build/kern, boots each kernel of tests/kernels/kernels.conf
+# once; table in build/kernels/matrix.txt.
+test-kernels: deps
+	@./tests/kernels/matrix.sh
