@@ -104,6 +104,13 @@ static struct {
 	long bpf_count[BPF_CMDS];
 	char where[256];
 	uintptr_t xdp_lo, xdp_hi; /* libxdp.so.1's text, 0: not loaded */
+	/* The sanitizer runtimes' text: their own calls (say mmap while they
+	 * symbolize a report) are neither counted nor failed.
+	 */
+	struct {
+		uintptr_t lo, hi;
+	} skip[8];
+	int nskip;
 } st = { .target = -1, .bpf_cmd = -1 };
 
 /* Calls made by the hooks themselves (logging, dlsym) are not counted. */
@@ -187,24 +194,45 @@ void fault_print_counts(FILE *f)
 	fputc('\n', f);
 }
 
-static int find_libxdp(struct dl_phdr_info *info, size_t size, void *data)
+static int find_libs(struct dl_phdr_info *info, size_t size, void *data)
 {
+	const char *name = info->dlpi_name;
+	bool xdp, san;
 	int i;
 
 	(void)size;
 	(void)data;
-	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libxdp.so"))
+	if (!name)
 		return 0;
-	for (i = 0; i < info->dlpi_phnum; i++) {
+	xdp = strstr(name, "/libxdp.so");
+	san = strstr(name, "/libasan.so") || strstr(name, "/libubsan.so") ||
+	      strstr(name, "/liblsan.so");
+	for (i = 0; i < info->dlpi_phnum && (xdp || san); i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			st.xdp_lo = info->dlpi_addr + ph->p_vaddr;
-			st.xdp_hi = st.xdp_lo + ph->p_memsz;
-			return 1;
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (xdp) {
+			st.xdp_lo = lo;
+			st.xdp_hi = lo + ph->p_memsz;
+		} else if (st.nskip < (int)(sizeof(st.skip) / sizeof(st.skip[0]))) {
+			st.skip[st.nskip].lo = lo;
+			st.skip[st.nskip].hi = lo + ph->p_memsz;
+			st.nskip++;
 		}
 	}
 	return 0;
+}
+
+static bool from_sanitizer(const void *caller)
+{
+	int i;
+
+	for (i = 0; i < st.nskip; i++)
+		if ((uintptr_t)caller >= st.skip[i].lo && (uintptr_t)caller < st.skip[i].hi)
+			return true;
+	return false;
 }
 
 void fault_init(void)
@@ -214,7 +242,7 @@ void fault_init(void)
 	in_hook++;
 	/* The first backtrace() loads libgcc_s: do it now, not inside a hook. */
 	backtrace(frames, 4);
-	dl_iterate_phdr(find_libxdp, NULL);
+	dl_iterate_phdr(find_libs, NULL);
 	in_hook--;
 }
 
@@ -230,14 +258,14 @@ static void say(const char *s)
  * Count a call of FN (bpf command CMD, or -1) made by SYM and decide whether
  * it fails. On failure errno is set and the injection logged with a stack.
  */
-static bool should_fail(enum fault_fn fn, int cmd, const char *sym)
+static bool should_fail_from(enum fault_fn fn, int cmd, const char *sym, const void *caller)
 {
 	char line[384];
 	void *frames[32];
 	long n;
 	int depth;
 
-	if (!st.armed || in_hook)
+	if (!st.armed || in_hook || from_sanitizer(caller))
 		return false;
 	st.count[fn]++;
 	if (fn == FAULT_BPF && cmd >= 0 && cmd < BPF_CMDS)
@@ -272,6 +300,9 @@ static bool should_fail(enum fault_fn fn, int cmd, const char *sym)
 	errno = st.err;
 	return true;
 }
+
+/* In a hook: counts the call of its caller. */
+#define should_fail(fn, cmd, sym) should_fail_from(fn, cmd, sym, __builtin_return_address(0))
 
 /* The real function, looked up once. */
 #define REAL(name) ({								\

@@ -761,10 +761,10 @@ static void parse_log(const char *path, struct result *r)
 	}
 	fclose(f);
 	r->outcome = -1;
-	if (!check)
-		r->outcome = O_CRASH;
-	else if (san)
+	if (san)
 		r->outcome = O_SANITIZER;
+	else if (!check)
+		r->outcome = O_CRASH;
 	else
 		for (i = 0; i < O_NUM && r->outcome < 0; i++)
 			if (strstr(r->flags, outcome_names[i]))
