@@ -9,7 +9,7 @@
 # build/kern and build/kernels, plus each directory of VM_RWDIRS (space separated). The
 # command starts in the current directory, through tests/kernels/guest-run.sh (bpffs,
 # /run/netns, RLIMIT_MEMLOCK, veth). Its output comes back on stdout/stderr and its exit
-# status is this script's.
+# status is this script's. The guest's environment has XDP_NETNS_VM_ACCEL=kvm|tcg.
 #
 # Environment:
 #   VM_ACCEL   kvm | tcg | auto (default): auto boots a short probe with KVM once per host
@@ -104,7 +104,7 @@ esac
 # The exit status also comes back through a file, in case the guest's script port fails.
 rc_file=$(mktemp "$top/build/kern/vm-rc.XXXXXX")
 trap 'rm -f "$rc_file"' EXIT
-guest_cmd="GUEST_RC_FILE=$(printf %q "$rc_file") $(printf %q "$here/guest-run.sh")"
+guest_cmd="XDP_NETNS_VM_ACCEL=$accel GUEST_RC_FILE=$(printf %q "$rc_file") $(printf %q "$here/guest-run.sh")"
 guest_cmd+=$(printf ' %q' "$@")
 
 # qemu reopens /proc/self/fd/1 and 2 for the guest's ports: on a regular file that starts at

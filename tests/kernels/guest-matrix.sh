@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The matrix's work inside one guest (run-in-vm.sh), everything prebuilt by matrix.sh:
+#
+#   guest-matrix.sh BUILD OUTDIR
+#
+# Writes into OUTDIR: env.txt (kernel, what it offers), regressions.txt (tests/regressions.sh
+# BUILD: pristine against patched, upstream's libxdp tests included), xdp-path.txt
+# (xdp-path.sh), rust-CRATE-TEST.txt for each Rust test binary in BUILD/kernels/rust-tests.list,
+# and done when it got to the end. Under TCG (XDP_NETNS_VM_ACCEL=tcg) the long rows are
+# shortened: REGRESS_CYCLES 100, REGRESS_MANY_NETNS 20 and the Rust forwarding test 2 runs of 20,000 frames at 10 kpps,
+# unless the environment sets them.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=$(cd "${1:?usage: guest-matrix.sh BUILD OUTDIR}" && pwd)
+out=${2:?usage: guest-matrix.sh BUILD OUTDIR}
+mkdir -p "$out"
+rm -f "$out"/*.txt "$out/done"
+cd "$top" || exit 2
+
+if [ "${XDP_NETNS_VM_ACCEL:-}" = tcg ]; then
+	export REGRESS_CYCLES=${REGRESS_CYCLES:-100}
+	export REGRESS_MANY_NETNS=${REGRESS_MANY_NETNS:-20}
+	export XDP_FORWARD_COUNT=${XDP_FORWARD_COUNT:-20000}
+	export XDP_FORWARD_RATE=${XDP_FORWARD_RATE:-10000}
+	export XDP_FORWARD_RUNS=${XDP_FORWARD_RUNS:-2}
+fi
+
+stamp() { echo "$(date +%s) $(cut -d' ' -f1 /proc/uptime) $*" >>"$out/times.txt"; }
+: >"$out/times.txt"
+stamp start
+
+# What this kernel offers, for reading the rows: the netns cookie, veth's channel count through
+# ethtool (libxdp sizes the XSKMAP from it) and what sysfs says about a device in another
+# namespace when only the thread's network namespace changed (nsenter: no remount of /sys).
+{
+	echo "kernel: $(uname -r)"
+	echo "accel: ${XDP_NETNS_VM_ACCEL:-unknown}"
+	echo "guest uptime at start: $(cut -d' ' -f1 /proc/uptime) s"
+	echo "REGRESS_CYCLES=${REGRESS_CYCLES:-1000}"
+	ns=xnetns-kenv
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns"
+	ip link add xkenvo numtxqueues 2 numrxqueues 2 type veth peer name xkenvi netns "$ns" \
+		numtxqueues 2 numrxqueues 2
+	echo "--- ethtool -l on a veth with 2 queues, root namespace:"
+	ethtool -l xkenvo 2>&1
+	echo "--- ethtool -l on its peer, in $ns:"
+	ip netns exec "$ns" ethtool -l xkenvi 2>&1
+	echo "--- /sys/class/net/xkenvi/queues, thread in $ns, /sys as mounted by the root namespace:"
+	nsenter --net="/run/netns/$ns" ls /sys/class/net/xkenvi/queues 2>&1
+	echo "--- /sys/class/net/xkenvo/queues (root's device), thread in $ns, same /sys:"
+	nsenter --net="/run/netns/$ns" ls /sys/class/net/xkenvo/queues 2>&1
+	echo "--- the same with /sys remounted in $ns (ip netns exec):"
+	ip netns exec "$ns" ls /sys/class/net/xkenvi/queues 2>&1
+	ip link del xkenvo
+	ip netns del "$ns"
+	echo "--- check_kern_compat (patched):"
+	timeout 120 unshare --net --mount sh -c 'mount -t bpf bpf /sys/fs/bpf; exec "$1"' sh \
+		"$build/tests/upstream-patched/check_kern_compat" 2>&1 | tail -n 3
+	echo "check_kern_compat exit: ${PIPESTATUS[0]}"
+} >"$out/env.txt" 2>&1
+
+stamp regressions
+"$top/tests/regressions.sh" "$build" >"$out/regressions.txt" 2>&1
+echo "regressions.sh exit: $?" >>"$out/regressions.txt"
+# The per-row logs, for the host to quote.
+rm -rf "$out/regression-logs"
+cp -r "$build/tests/regressions" "$out/regression-logs" 2>/dev/null
+
+stamp xdp-path
+"$here/xdp-path.sh" "$build" >"$out/xdp-path.txt" 2>&1
+cp "$build/tests/kernels-xdp-path.log" "$out/xdp-path.log" 2>/dev/null
+
+# Rust test binaries, run as cargo test runs them: from the crate's directory.
+while read -r crate test bin; do
+	[ -n "$crate" ] || continue
+	stamp "rust $crate $test"
+	(cd "$top/$crate" && timeout -k 10 1800 "$bin" --test-threads=1) \
+		>"$out/rust-$crate-$test.txt" 2>&1
+	echo "exit: $?" >>"$out/rust-$crate-$test.txt"
+done <"$build/kernels/rust-tests.list"
+
+stamp end
+touch "$out/done"

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The kernel matrix: every regression row (pristine against patched, upstream's own libxdp
+# tests included), the dispatcher-path rows and the Rust namespace tests, on each pinned Debian
+# kernel of kernels.conf, one VM boot per kernel.
+#
+#   matrix.sh [--no-build]          (make test-kernels; root)
+#
+# Environment: KERNELS="5.10 6.12" picks kernels (default: all of kernels.conf); KERN_BUILD
+# (relative to the repository, default build/kern) is the build tree, apart from the default build/ so that a matrix and
+# the ordinary suite never share files; VM_ACCEL, VM_MEMORY, VM_TIMEOUT go to run-in-vm.sh;
+# REGRESS_CYCLES and XDP_FORWARD_* to the guest (shortened by default under TCG).
+#
+# Everything is built on the host first (both libraries, the C tests, upstream's tests, the
+# Rust test binaries and examples); the guests only run. Prints one table, row x kernel, each
+# cell pristine/patched and a verdict per kernel, also written to build/kernels/matrix.txt,
+# with each kernel's wall time. Exit status 0 when every verdict on every kernel is ok or fixed.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top" || exit 2
+mkdir -p "$top/${KERN_BUILD:-build/kern}"
+B=$(cd "$top/${KERN_BUILD:-build/kern}" && pwd)
+case $B in "$top/build/kern" | "$top"/build/kern/*) ;; *)
+	echo "matrix: KERN_BUILD must be under build/kern (the guest may write only there)" >&2; exit 2 ;;
+esac
+kernels_dir=$top/build/kernels
+matrix_txt=$kernels_dir/matrix.txt
+mkdir -p "$B" "$kernels_dir"
+
+die() {
+	printf 'matrix: %s\n' "$@" >&2
+	exit 2
+}
+
+[ "$(id -u)" = 0 ] || die "needs root (VMs, namespaces, XDP in the guest)"
+all_kernels=$(awk '!/^#/ && NF {print $1}' "$here/kernels.conf" | xargs)
+kernels=${KERNELS:-$all_kernels}
+for k in $kernels; do
+	[[ " $all_kernels " == *" $k "* ]] || die "KERNELS: no kernel '$k' in kernels.conf ($all_kernels)"
+done
+
+t0=$(date +%s)
+# ---- Build on the host --------------------------------------------------------------------
+build() {
+	local rel=${B#"$top"/} l o s
+	echo "matrix: building into $rel" >&2
+	make --no-print-directory BUILD="$rel" lib pristine-lib || return 1
+	make --no-print-directory -C tests BUILD="$B" all || return 1
+	make --no-print-directory -C tests BUILD="$B" regress-bins LIBXDP_OUT="$B/out-pristine" \
+		LIBXDP_SRC="$B/pristine" || return 1
+	mkdir -p "$B/kernels"
+	for l in pristine patched; do
+		if [ $l = pristine ]; then s=$B/pristine o=$B/out-pristine; else s=$B/src o=$B/out; fi
+		# -k: as run-upstream-tests.sh builds them (a program that fails fails its rows only).
+		make -k -j"$(nproc)" --no-print-directory -f tests/upstream.mk SRC="$s" LIBXDP_OUT="$o" \
+			T="$B/tests/upstream-$l" >"$B/kernels/upstream-build-$l.log" 2>&1 ||
+			echo "matrix: some of upstream's tests did not build against $l (see $B/kernels/upstream-build-$l.log)" >&2
+		# shellcheck disable=SC2046
+		cc -std=gnu11 -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags libbpf) -I"$o/include" \
+			tests/kernels/xsk_hold.c "$o/lib/libxdp.a" $(pkg-config --libs libbpf libelf zlib) \
+			-o "$B/kernels/xsk_hold-$l" || return 1
+	done
+	# The Rust namespace tests: test binaries (cargo prints their paths) and the examples the
+	# forwarding test runs.
+	export CARGO_TARGET_DIR=$B/target
+	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
+		-p libxdp-rs --test netns_sockets --test forward >"$B/kernels/cargo.json" || return 1
+	cargo build --examples -p libxdp-rs || return 1
+	python3 - "$B/kernels/cargo.json" "$top" >"$B/kernels/rust-tests.list" <<-'EOF' || return 1
+		import json, os, sys
+		top = sys.argv[2]
+		for line in open(sys.argv[1]):
+		    try:
+		        m = json.loads(line)
+		    except ValueError:
+		        continue
+		    if m.get("reason") == "compiler-artifact" and m.get("executable") \
+		            and m["target"]["kind"] == ["test"]:
+		        crate = os.path.relpath(os.path.dirname(os.path.dirname(m["target"]["src_path"])), top)
+		        print(crate, m["target"]["name"], m["executable"])
+	EOF
+	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 3 ] || {
+		echo "matrix: expected 3 Rust test binaries, cargo gave:" >&2
+		cat "$B/kernels/rust-tests.list" >&2
+		return 1
+	}
+}
+if [ "${1:-}" != --no-build ]; then
+	build || die "the host build failed"
+fi
+t_build=$(($(date +%s) - t0))
+
+# ---- One boot per kernel --------------------------------------------------------------------
+declare -A wall boot
+for k in $kernels; do
+	out=$B/matrix/$k
+	mkdir -p "$out"
+	rm -f "$out/done"
+	echo "matrix: kernel $k: booting (output in ${out#"$top"/})" >&2
+	t=$(date +%s)
+	"$here/run-in-vm.sh" "$k" -- "$here/guest-matrix.sh" "$B" "$out" >"$out/console.log" 2>&1
+	echo "run-in-vm exit: $?" >>"$out/console.log"
+	wall[$k]=$(($(date +%s) - t))
+	boot[$k]=$(sed -n 's/^guest uptime at start: \([0-9]*\).*/\1/p' "$out/env.txt" 2>/dev/null)
+	echo "matrix: kernel $k: ${wall[$k]} s (guest booted in ${boot[$k]:-?} s)" >&2
+done
+
+# ---- The table ------------------------------------------------------------------------------
+# rows KERNEL: "what|pristine|patched|verdict" lines from that kernel's results.
+table_rows() { # FILE: regressions.sh's table format (%-76s %-9s %-9s verdict)
+	awk '
+		/^-----------/ { body = 1; next }
+		body && /^$/ { exit }
+		body {
+			what = substr($0, 1, 76); rest = substr($0, 78)
+			sub(/ +$/, "", what)
+			p = substr(rest, 1, 9); q = substr(rest, 11, 9); v = substr(rest, 21)
+			gsub(/ /, "", p); gsub(/ /, "", q)
+			print what "|" p "|" q "|" v
+		}' "$1"
+}
+xdp_rows() { # FILE: rows without a header
+	awk '{
+		what = substr($0, 1, 76); rest = substr($0, 78)
+		sub(/ +$/, "", what)
+		p = substr(rest, 1, 9); q = substr(rest, 11, 9); v = substr(rest, 21)
+		gsub(/ /, "", p); gsub(/ /, "", q)
+		print what "|" p "|" q "|" v
+	}' "$1"
+}
+rust_rows() { # FILE CRATE TEST: one row per Rust test
+	local f=$1 crate=$2 test=$3
+	if ! grep -q '^test result:' "$f" 2>/dev/null; then
+		echo "rust $crate/$test: (did not finish)|-|FAIL|FAIL"
+		return
+	fi
+	sed -n 's/^test \(.*\) \.\.\. \([a-zA-Z]*\)$/\1|\2/p' "$f" | while IFS='|' read -r name res; do
+		case $res in
+		ok) echo "rust $crate/$test: $name|-|PASS|ok" ;;
+		ignored) echo "rust $crate/$test: $name|-|IGNORED|ok (ignored)" ;;
+		*) echo "rust $crate/$test: $name|-|FAIL|FAIL" ;;
+		esac
+	done
+}
+rows() {
+	local k=$1 out=$B/matrix/$1 crate test bin
+	if [ ! -f "$out/done" ]; then
+		echo "the guest finished its work|-|FAIL|DID NOT FINISH"
+	fi
+	if grep -q '^-----------' "$out/regressions.txt" 2>/dev/null; then
+		table_rows "$out/regressions.txt"
+	else
+		echo "regressions.sh printed its table|-|FAIL|NO TABLE"
+	fi
+	if [ -s "$out/xdp-path.txt" ]; then
+		xdp_rows "$out/xdp-path.txt"
+	else
+		echo "xdp-path.sh|-|FAIL|NO RESULT"
+	fi
+	while read -r crate test bin; do
+		rust_rows "$out/rust-$crate-$test.txt" "$crate" "$test"
+	done <"$B/kernels/rust-tests.list"
+}
+
+declare -A cell verdict
+order=()
+declare -A seen
+for k in $kernels; do
+	while IFS='|' read -r what p q v; do
+		[ -n "$what" ] || continue
+		if [ -z "${seen[$what]:-}" ]; then
+			seen[$what]=1
+			order+=("$what")
+		fi
+		cell[$what:$k]="$p/$q"
+		verdict[$what:$k]=$v
+	done < <(rows "$k")
+done
+
+w=20
+for what in "${order[@]}"; do [ ${#what} -le $w ] || w=${#what}; done
+declare -A vw
+for k in $kernels; do
+	vw[$k]=8
+	for what in "${order[@]}"; do
+		v=${verdict[$what:$k]:-MISSING}
+		[ ${#v} -le "${vw[$k]}" ] || vw[$k]=${#v}
+	done
+done
+
+bad=0
+declare -A kbad
+{
+	printf '%-*s' "$w" "kernel"
+	for k in $kernels; do printf '  %-17s %-*s' "$k" "${vw[$k]}" ""; done
+	printf '\n%-*s' "$w" "row"
+	for k in $kernels; do printf '  %-17s %-*s' "pristine/patched" "${vw[$k]}" verdict; done
+	printf '\n'
+	for what in "${order[@]}"; do
+		printf '%-*s' "$w" "$what"
+		for k in $kernels; do
+			v=${verdict[$what:$k]:-MISSING}
+			printf '  %-17s %-*s' "${cell[$what:$k]:--/-}" "${vw[$k]}" "$v"
+			case $v in ok* | fixed) ;; *) kbad[$k]=$((${kbad[$k]:-0} + 1)) ;; esac
+		done
+		printf '\n'
+	done
+	echo
+	for k in $kernels; do
+		printf 'kernel %s (%s): %s rows not ok; %s s in the VM, of which %s s to boot\n' "$k" \
+			"$(awk -v n="$k" '$1 == n {print $3 "=" $4}' "$here/kernels.conf")" \
+			"${kbad[$k]:-0}" "${wall[$k]}" "${boot[$k]:-?}"
+		[ "${kbad[$k]:-0}" = 0 ] || bad=$((bad + 1))
+	done
+	echo "host build: ${t_build} s; whole matrix: $(($(date +%s) - t0)) s; accel: $(sed -n 2p "$kernels_dir/accel" 2>/dev/null)"
+	echo "logs: ${B#"$top"/}/matrix/KERNEL/ (env.txt, regressions.txt, regression-logs/, xdp-path.log, rust-*.txt, console.log)"
+} | tee "$matrix_txt"
+# (the subshell of the pipe counted for itself: count again)
+bad=0
+for k in $kernels; do
+	for what in "${order[@]}"; do
+		case ${verdict[$what:$k]:-MISSING} in ok* | fixed) ;; *) bad=$((bad + 1)); break ;; esac
+	done
+done
+if [ $bad = 0 ]; then
+	echo "matrix: every row holds on every kernel ($kernels)"
+else
+	echo "matrix: $bad kernel(s) with rows that do not hold"
+fi
+[ $bad = 0 ]
