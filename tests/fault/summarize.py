@@ -112,6 +112,7 @@ for what, res in table.items():
 
 # ---- stacks ----
 nm_cache = {}
+resolved = {}
 
 
 def sym_addr(path, sym):
@@ -132,6 +133,12 @@ FRAME = re.compile(r"^(\S+?)\(([^)+]*)\+0x([0-9a-f]+)\)\[0x[0-9a-f]+\]$")
 
 
 def resolve(line):
+    if line not in resolved:
+        resolved[line] = resolve1(line)
+    return resolved[line]
+
+
+def resolve1(line):
     m = FRAME.match(line.strip())
     if not m:
         return line.strip()
