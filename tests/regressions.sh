@@ -38,7 +38,7 @@ cases=(
 	"umem-owner|fixed|1|UMEM's first socket in another namespace: EXDEV or all arrive (0002)"
 	"umem-owner-control|keep|1|UMEM and its first socket in one namespace: all arrive"
 	"cycles|fixed|4|$cycles setup/teardown cycles in two namespaces: fds, maps, XDP (0004)"
-	"missing-objects|fixed|2|default program not found: -ENOENT, no crash, nothing left, libxdp.so.1 (0005)"
+	"missing-objects|fixed|2|default objects missing: -ENOENT, no crash, nothing left, libxdp.so.1 (0005)"
 	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
 	"many-netns|keep|1|$many_ns namespaces x 2 queues on one UMEM under RLIMIT_NOFILE=1024"
