@@ -4,6 +4,7 @@
 # kernel of kernels.conf, one VM boot per kernel.
 #
 #   matrix.sh [--no-build]          (make test-kernels; root)
+#   matrix.sh --table-only          print the table of the last run again
 #
 # Environment: KERNELS="5.10 6.12" picks kernels (default: all of kernels.conf); KERN_BUILD
 # (relative to the repository, default build/kern) is the build tree, apart from the default build/ so that a matrix and
@@ -86,7 +87,9 @@ build() {
 		return 1
 	}
 }
-if [ "${1:-}" != --no-build ]; then
+mode=${1:-}
+case $mode in "" | --no-build | --table-only) ;; *) die "usage: matrix.sh [--no-build | --table-only]" ;; esac
+if [ -z "$mode" ]; then
 	build || die "the host build failed"
 fi
 t_build=$(($(date +%s) - t0))
@@ -95,6 +98,10 @@ t_build=$(($(date +%s) - t0))
 declare -A wall boot
 for k in $kernels; do
 	out=$B/matrix/$k
+	if [ "$mode" = --table-only ]; then
+		read -r wall[$k] boot[$k] <"$out/wall.txt"
+		continue
+	fi
 	mkdir -p "$out"
 	rm -f "$out/done"
 	echo "matrix: kernel $k: booting (output in ${out#"$top"/})" >&2
@@ -103,6 +110,7 @@ for k in $kernels; do
 	echo "run-in-vm exit: $?" >>"$out/console.log"
 	wall[$k]=$(($(date +%s) - t))
 	boot[$k]=$(sed -n 's/^guest uptime at start: \([0-9]*\).*/\1/p' "$out/env.txt" 2>/dev/null)
+	echo "${wall[$k]} ${boot[$k]:-?}" >"$out/wall.txt"
 	echo "matrix: kernel $k: ${wall[$k]} s (guest booted in ${boot[$k]:-?} s)" >&2
 done
 

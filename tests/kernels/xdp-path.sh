@@ -102,7 +102,8 @@ for lib in pristine patched; do
 		pi=$(path "$INNER_NS" "$INNER_DEV")
 		say "$lib: outer: $po, inner: $pi (expected $e)"
 		if [ "$po" = "$e" ] && [ "$pi" = "$e" ]; then
-			path_result[$lib]=$e
+			# (the table's cells are 9 wide)
+			path_result[$lib]=${e/dispatcher/dispatch}
 		else
 			path_result[$lib]=FAIL
 		fi
@@ -135,7 +136,7 @@ done
 
 case $expect in dispatcher) word=dispatcher ;; *) word="single program" ;; esac
 p=${path_result[pristine]} q=${path_result[patched]}
-if [ "$q" = "$expect" ]; then
+if [ "$q" = "${expect/dispatcher/dispatch}" ]; then
 	v="ok ($word)"
 else
 	v="WRONG PATH (check_kern_compat: $word)"
