@@ -6,7 +6,8 @@
 # Writes into OUTDIR: env.txt (kernel, what it offers), regressions.txt (tests/regressions.sh
 # BUILD: pristine against patched, upstream's libxdp tests included), xdp-path.txt
 # (xdp-path.sh), rust-CRATE-TEST.txt for each Rust test binary in BUILD/kernels/rust-tests.list,
-# and done when it got to the end. Under TCG (XDP_NETNS_VM_ACCEL=tcg) the long rows are
+# and done when it got to the end. MATRIX_PARTS picks what runs (default
+# "env regressions xdp-path rust"). Under TCG (XDP_NETNS_VM_ACCEL=tcg) the long rows are
 # shortened: REGRESS_CYCLES 100, REGRESS_MANY_NETNS 20 and the Rust forwarding test 2 runs of 20,000 frames at 10 kpps,
 # unless the environment sets them.
 set -uo pipefail
@@ -15,9 +16,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: guest-matrix.sh BUILD OUTDIR}" && pwd)
 out=${2:?usage: guest-matrix.sh BUILD OUTDIR}
+parts=" ${MATRIX_PARTS:-env regressions xdp-path rust} "
 mkdir -p "$out"
-rm -f "$out"/*.txt "$out/done"
+rm -f "$out/done"
 cd "$top" || exit 2
+# The host's PATH, for the Rust forwarding test's `cargo build --examples` (a no-op: matrix.sh
+# built them) and the rustc it asks.
+[ -f "$build/kernels/host-path" ] && PATH=$(cat "$build/kernels/host-path"):$PATH
 
 if [ "${XDP_NETNS_VM_ACCEL:-}" = tcg ]; then
 	export REGRESS_CYCLES=${REGRESS_CYCLES:-100}
@@ -34,7 +39,7 @@ stamp start
 # What this kernel offers, for reading the rows: the netns cookie, veth's channel count through
 # ethtool (libxdp sizes the XSKMAP from it) and what sysfs says about a device in another
 # namespace when only the thread's network namespace changed (nsenter: no remount of /sys).
-{
+[[ $parts == *" env "* ]] && {
 	echo "kernel: $(uname -r)"
 	echo "accel: ${XDP_NETNS_VM_ACCEL:-unknown}"
 	echo "guest uptime at start: $(cut -d' ' -f1 /proc/uptime) s"
@@ -62,25 +67,50 @@ stamp start
 	echo "check_kern_compat exit: ${PIPESTATUS[0]}"
 } >"$out/env.txt" 2>&1
 
-stamp regressions
-"$top/tests/regressions.sh" "$build" >"$out/regressions.txt" 2>&1
-echo "regressions.sh exit: $?" >>"$out/regressions.txt"
-# The per-row logs, for the host to quote.
-rm -rf "$out/regression-logs"
-cp -r "$build/tests/regressions" "$out/regression-logs" 2>/dev/null
+if [[ $parts == *" regressions "* ]]; then
+	stamp regressions
+	"$top/tests/regressions.sh" "$build" >"$out/regressions.txt" 2>&1
+	echo "regressions.sh exit: $?" >>"$out/regressions.txt"
+	# The per-row logs, for the host to quote.
+	rm -rf "$out/regression-logs"
+	cp -r "$build/tests/regressions" "$out/regression-logs" 2>/dev/null
+fi
 
-stamp xdp-path
-"$here/xdp-path.sh" "$build" >"$out/xdp-path.txt" 2>&1
-cp "$build/tests/kernels-xdp-path.log" "$out/xdp-path.log" 2>/dev/null
+if [[ $parts == *" xdp-path "* ]]; then
+	stamp xdp-path
+	"$here/xdp-path.sh" "$build" >"$out/xdp-path.txt" 2>&1
+	cp "$build/tests/kernels-xdp-path.log" "$out/xdp-path.log" 2>/dev/null
+fi
 
-# Rust test binaries, run as cargo test runs them: from the crate's directory.
-while read -r crate test bin; do
-	[ -n "$crate" ] || continue
-	stamp "rust $crate $test"
-	(cd "$top/$crate" && timeout -k 10 1800 "$bin" --test-threads=1) \
-		>"$out/rust-$crate-$test.txt" 2>&1
-	echo "exit: $?" >>"$out/rust-$crate-$test.txt"
-done <"$build/kernels/rust-tests.list"
+# Rust test binaries, run as cargo test runs them (from the crate's directory), one test per
+# run so that each gets its own result line: RESULT NAME PASS|FAIL|IGNORED.
+if [[ $parts == *" rust "* ]]; then
+	while read -r crate test bin; do
+		[ -n "$crate" ] || continue
+		stamp "rust $crate $test"
+		f=$out/rust-$crate-$test.txt
+		: >"$f"
+		names=$("$bin" --list 2>/dev/null | sed -n 's/: test$//p')
+		[ -n "$names" ] || echo "RESULT (no tests listed) FAIL" >>"$f"
+		ignored=" $("$bin" --list --ignored 2>/dev/null | sed -n 's/: test$//p' | xargs) "
+		for name in $names; do
+			if [[ $ignored == *" $name "* ]]; then
+				echo "RESULT $name IGNORED" >>"$f"
+				continue
+			fi
+			(cd "$top/$crate" && timeout -k 10 1800 "$bin" --exact "$name" --test-threads=1) \
+				>"$f.one" 2>&1
+			rc=$?
+			cat "$f.one" >>"$f"
+			if [ $rc = 0 ] && grep -q '^test result: ok. 1 passed' "$f.one"; then
+				echo "RESULT $name PASS" >>"$f"
+			else
+				echo "RESULT $name FAIL (exit $rc)" >>"$f"
+			fi
+			rm -f "$f.one"
+		done
+	done <"$build/kernels/rust-tests.list"
+fi
 
 stamp end
 touch "$out/done"

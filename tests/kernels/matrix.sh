@@ -68,6 +68,7 @@ build() {
 	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
 		-p libxdp-rs --test netns_sockets --test forward >"$B/kernels/cargo.json" || return 1
 	cargo build --examples -p libxdp-rs || return 1
+	echo "$PATH" >"$B/kernels/host-path"
 	python3 - "$B/kernels/cargo.json" "$top" >"$B/kernels/rust-tests.list" <<-'EOF' || return 1
 		import json, os, sys
 		top = sys.argv[2]
@@ -139,6 +140,16 @@ xdp_rows() { # FILE: rows without a header
 }
 rust_rows() { # FILE CRATE TEST: one row per Rust test
 	local f=$1 crate=$2 test=$3
+	if grep -q '^RESULT ' "$f" 2>/dev/null; then
+		sed -n 's/^RESULT \([^ ]*\) \([A-Z]*\).*/\1|\2/p' "$f" | while IFS='|' read -r name res; do
+			case $res in
+			PASS) echo "rust $crate/$test: $name|-|PASS|ok" ;;
+			IGNORED) echo "rust $crate/$test: $name|-|IGNORED|ok (ignored)" ;;
+			*) echo "rust $crate/$test: $name|-|FAIL|FAIL" ;;
+			esac
+		done
+		return
+	fi
 	if ! grep -q '^test result:' "$f" 2>/dev/null; then
 		echo "rust $crate/$test: (did not finish)|-|FAIL|FAIL"
 		return
