@@ -9,6 +9,7 @@
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
+#   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
 #   make test-kernels  the regression table and the Rust namespace tests on pinned Debian kernels
 #                      in VMs (root; KERNELS="5.10 6.12" picks; see tests/kernels/matrix.sh)
 
@@ -88,7 +89,7 @@ clean:
 # Benchmarks (root; not part of `make test`): bench/run.sh builds what it needs. `bench` writes
 # bench/results/results-DATE.json and chart.png; `bench-smoke` runs one short round of each into
 # build/bench/ (checks that the benchmarks build and run; its figures mean nothing).
-.PHONY: bench bench-smoke test-kernels
+.PHONY: bench bench-smoke test-kernels test-fault
 bench:
 	@./bench/run.sh
 
@@ -99,3 +100,7 @@ bench-smoke:
 # once; table in build/kernels/matrix.txt.
 test-kernels: deps
 	@./tests/kernels/matrix.sh
+
+# The fault-injection table (tests/fault/run.sh): every function x N x variant, pristine and patched.
+test-fault: lib pristine-lib
+	@./tests/fault/run.sh $(BUILD)
