@@ -77,7 +77,7 @@ lint:
 
 # Turn the commits on top of the pristine tag in build/src into patches/ (the cover letter's
 # subject and text are written by hand and kept; its shortlog and diffstat are refreshed).
-patches: source
+patches:
 	@./libxdp/format-patches.sh $(SRC) patches
 
 patches-check:

@@ -39,3 +39,13 @@ fi
 rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
 mv "$tmp"/*.patch "$out"/
 ls "$out"
+
+# patches/ now holds exactly the tree's commits: record that, as prepare-source.sh would have
+# after applying them, so that the next build takes the tree as it is.
+series=()
+for p in "$out"/[0-9][0-9][0-9][0-9]-*.patch; do
+	case $(basename "$p") in 0000-*) continue ;; esac
+	series+=("$p")
+done
+echo "$(cat "${series[@]}" | sha256sum | cut -d' ' -f1) $(git -C "$src" rev-parse HEAD)" \
+	>"$src/.git/xdp-netns-series"
