@@ -69,6 +69,7 @@ build() {
 		-p libxdp-rs --test netns_sockets --test forward >"$B/kernels/cargo.json" || return 1
 	cargo build --examples -p libxdp-rs || return 1
 	echo "$PATH" >"$B/kernels/host-path"
+	{ command -v cargo; rustup which cargo 2>/dev/null; } | sort -u >"$B/kernels/host-cargo"
 	python3 - "$B/kernels/cargo.json" "$top" >"$B/kernels/rust-tests.list" <<-'EOF' || return 1
 		import json, os, sys
 		top = sys.argv[2]
