@@ -165,7 +165,9 @@ rust_rows() { # FILE CRATE TEST: one row per Rust test
 }
 rows() {
 	local k=$1 out=$B/matrix/$1 crate test bin
-	if [ ! -f "$out/done" ]; then
+	if [ -f "$out/done" ]; then
+		echo "the guest finished its work|-|PASS|ok"
+	else
 		echo "the guest finished its work|-|FAIL|DID NOT FINISH"
 	fi
 	if grep -q '^-----------' "$out/regressions.txt" 2>/dev/null; then
