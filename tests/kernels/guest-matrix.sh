@@ -74,6 +74,10 @@ if [[ $parts == *" regressions "* ]]; then
 	# The per-row logs, for the host to quote.
 	rm -rf "$out/regression-logs"
 	cp -r "$build/tests/regressions" "$out/regression-logs" 2>/dev/null
+	for l in pristine patched; do
+		rm -rf "$out/upstream-$l-logs"
+		cp -r "$build/tests/upstream-$l/logs" "$out/upstream-$l-logs" 2>/dev/null
+	done
 fi
 
 if [[ $parts == *" xdp-path "* ]]; then
