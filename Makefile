@@ -53,7 +53,7 @@ demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: deps
-	@$(MAKE) --no-print-directory lint patches-check test-c regressions bench-smoke test-rust
+	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust
 
 test-c: lib
 	@$(TESTS_MAKE) test
