@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use libxdp_sys as sys;
 use xdp_netns_harness::{
-    env_or, netns_cookie_of, require_root, FrameSender, NetnsGuard, TestFrame, Topology,
+    env_or, netns_id_of, require_root, FrameSender, NetnsGuard, TestFrame, Topology,
 };
 
 const FRAME_SIZE: u32 = 2048;
@@ -328,11 +328,12 @@ fn shared_umem_across_namespaces() {
         }
     }
 
-    // Namespace cookies: equal within a namespace, different across.
+    // Namespace ids (cookies, or nsfs inodes before Linux 5.14): equal within a namespace,
+    // different across.
     let cookies: Vec<u64> = ctxs
         .iter()
         // SAFETY: xsk is a live socket.
-        .map(|c| netns_cookie_of(unsafe { sys::xsk_socket__fd(c.xsk) }).expect("SO_NETNS_COOKIE"))
+        .map(|c| netns_id_of(unsafe { sys::xsk_socket__fd(c.xsk) }).expect("network namespace id"))
         .collect();
     let cookie_of = |side: Side| -> Vec<u64> {
         ctxs.iter()

@@ -18,6 +18,6 @@ mod root;
 mod topology;
 
 pub use frames::{FrameSender, TestFrame, ETHERTYPE, FRAME_LEN, MAGIC};
-pub use netns::{current_netns_cookie, netns_cookie_of, NetnsGuard};
+pub use netns::{current_netns_id, netns_id_of, NetnsGuard};
 pub use root::{env_or, require_root};
 pub use topology::{ForwardTopology, Topology, TopologyOptions};

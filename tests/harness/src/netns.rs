@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// The calling thread runs in another network namespace while this guard lives; dropping it
@@ -85,8 +85,13 @@ fn setns(fd: RawFd) -> io::Result<()> {
 /// `SO_NETNS_COOKIE` (Linux >= 5.14); not in every libc release.
 const SO_NETNS_COOKIE: libc::c_int = 71;
 
-/// The network namespace cookie of the socket `fd` (getsockopt `SO_NETNS_COOKIE`).
-pub fn netns_cookie_of(fd: RawFd) -> io::Result<u64> {
+/// `SIOCGSKNS` (Linux >= 4.9): an fd of a socket's network namespace.
+const SIOCGSKNS: libc::c_ulong = 0x894C;
+
+/// An id of the network namespace of the socket `fd`: its `SO_NETNS_COOKIE` (Linux >= 5.14),
+/// or, on older kernels, the inode of the namespace's nsfs file (`SIOCGSKNS`) with the high bit
+/// set, which is unique while the socket keeps its namespace alive.
+pub fn netns_id_of(fd: RawFd) -> io::Result<u64> {
     let mut cookie: u64 = 0;
     let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
     // SAFETY: cookie and len are valid for writes of the sizes given; the kernel checks fd.
@@ -99,14 +104,26 @@ pub fn netns_cookie_of(fd: RawFd) -> io::Result<u64> {
             &mut len,
         )
     };
-    if rc != 0 {
+    if rc == 0 {
+        return Ok(cookie);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOPROTOOPT) {
+        return Err(err);
+    }
+    // SAFETY: SIOCGSKNS takes no argument; the kernel checks fd and returns a new fd or -1.
+    let ns = unsafe { libc::ioctl(fd, SIOCGSKNS as _) };
+    if ns < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(cookie)
+    // SAFETY: ns is a fresh descriptor that nothing else owns.
+    let ns = File::from(unsafe { OwnedFd::from_raw_fd(ns) });
+    Ok(std::os::unix::fs::MetadataExt::ino(&ns.metadata()?) | 1 << 63)
 }
 
-/// The cookie of the calling thread's current network namespace (through a throwaway socket).
-pub fn current_netns_cookie() -> io::Result<u64> {
+/// The id ([`netns_id_of`]) of the calling thread's current network namespace (through a
+/// throwaway socket).
+pub fn current_netns_id() -> io::Result<u64> {
     // SAFETY: plain socket(2) call; the result is checked and owned below.
     let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
@@ -114,5 +131,5 @@ pub fn current_netns_cookie() -> io::Result<u64> {
     }
     // SAFETY: fd is a fresh descriptor that nothing else owns.
     let sock = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    netns_cookie_of(sock.as_raw_fd())
+    netns_id_of(sock.as_raw_fd())
 }

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use xdp_netns_harness::{
-    current_netns_cookie, require_root, ForwardTopology, NetnsGuard, Topology, TopologyOptions,
+    current_netns_id, require_root, ForwardTopology, NetnsGuard, Topology, TopologyOptions,
 };
 
 fn check(options: TopologyOptions) {
-    let before = current_netns_cookie().unwrap();
+    let before = current_netns_id().unwrap();
     let topo = Topology::with_options(options).expect("topology up");
     assert_eq!(topo.queues(), options.queues);
     assert_eq!(topo.outer_ns().is_some(), options.outer_ns);
@@ -17,7 +17,7 @@ fn check(options: TopologyOptions) {
     let mut cookies = Vec::new();
     for ns in [topo.outer_ns(), Some(topo.inner_ns())] {
         let guard = NetnsGuard::enter_opt(ns).unwrap();
-        cookies.push(current_netns_cookie().unwrap());
+        cookies.push(current_netns_id().unwrap());
         // The device of that side exists here, with the shared ifindex.
         let dev = if ns == Some(topo.inner_ns()) {
             topo.inner_dev()
@@ -31,11 +31,7 @@ fn check(options: TopologyOptions) {
             topo.ifindex()
         );
         drop(guard);
-        assert_eq!(
-            current_netns_cookie().unwrap(),
-            before,
-            "guard did not restore"
-        );
+        assert_eq!(current_netns_id().unwrap(), before, "guard did not restore");
     }
     assert_ne!(cookies[0], cookies[1]);
     assert_eq!(cookies[0] == before, !options.outer_ns);
@@ -75,7 +71,7 @@ fn forward_topology() {
     if !require_root("forward_topology") {
         return;
     }
-    let before = current_netns_cookie().unwrap();
+    let before = current_netns_id().unwrap();
     let topo = ForwardTopology::up(2).expect("forward topology up");
     assert_eq!(topo.queues(), 2);
     assert_eq!(topo.outer_ns(), None);
@@ -93,7 +89,7 @@ fn forward_topology() {
     );
     assert_ne!(index_in(Some(topo.src_ns()), topo.src_dev()), 0);
     assert_ne!(index_in(Some(topo.sink_ns()), topo.sink_dev()), 0);
-    assert_eq!(current_netns_cookie().unwrap(), before);
+    assert_eq!(current_netns_id().unwrap(), before);
     let namespaces: Vec<_> = [topo.inner_ns(), topo.src_ns(), topo.sink_ns()]
         .iter()
         .map(|n| Path::new("/run/netns").join(n))
