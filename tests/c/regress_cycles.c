@@ -25,18 +25,6 @@
 #include "xsktest.h"
 
 #define FRAMES 4096
-#define SETTLE_MS 5000
-
-struct counts {
-	int fds, maps, progs;
-};
-
-static void take_counts(struct counts *c)
-{
-	c->fds = xt_count_fds();
-	c->maps = xt_count_bpf_maps();
-	c->progs = xt_count_bpf_progs();
-}
 
 static void *area;
 
@@ -99,20 +87,6 @@ static int cycle_same_queue(const char *dev)
 	return err;
 }
 
-/* BPF objects are freed after an RCU grace period: give them time to go. */
-static void settle(const struct counts *start, struct counts *end)
-{
-	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
-	int waited;
-
-	for (waited = 0; waited < SETTLE_MS; waited += 50) {
-		take_counts(end);
-		if (end->maps <= start->maps && end->progs <= start->progs)
-			return;
-		nanosleep(&pause, NULL);
-	}
-}
-
 static int check_detached(const char *ns, const char *dev)
 {
 	long id = xt_xdp_prog_id(ns, dev);
@@ -129,7 +103,7 @@ int main(int argc, char **argv)
 	bool namespaces = argc == 7 && !strcmp(argv[1], "namespaces");
 	bool same_queue = argc == 4 && !strcmp(argv[1], "same-queue");
 	unsigned int cycles, queues = 1, n;
-	struct counts start, end;
+	struct xt_counts start, end;
 	int ret = 0;
 
 	if (!namespaces && !same_queue) {
@@ -152,13 +126,13 @@ int main(int argc, char **argv)
 	/* The first cycle brings in what lives as long as the process does. */
 	ret = namespaces ? cycle_namespaces(argv[2], argv[3], argv[4], 0) :
 			   cycle_same_queue(argv[2]);
-	take_counts(&start);
+	xt_take_counts(&start);
 	for (n = 1; n < cycles && !ret; n++)
 		ret = namespaces ? cycle_namespaces(argv[2], argv[3], argv[4], n % queues) :
 				   cycle_same_queue(argv[2]);
 	if (ret)
 		return 1;
-	settle(&start, &end);
+	xt_settle_counts(&start, &end);
 
 	printf("%u cycles: open fds %d -> %d, BPF maps %d -> %d, BPF programs %d -> %d, libxdp warnings %u\n",
 	       cycles, start.fds, end.fds, start.maps, end.maps, start.progs, end.progs,

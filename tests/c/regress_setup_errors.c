@@ -45,30 +45,6 @@
 #define FRAMES 4096
 #define MANY_NOFILE 1024
 
-struct counts {
-	int fds, maps, progs;
-};
-
-static void take_counts(struct counts *c)
-{
-	c->fds = xt_count_fds();
-	c->maps = xt_count_bpf_maps();
-	c->progs = xt_count_bpf_progs();
-}
-
-/* BPF objects are freed after an RCU grace period: give them time to go. */
-static void settle(const struct counts *start, struct counts *end)
-{
-	int waited;
-
-	for (waited = 0; waited < 5000; waited += 50) {
-		take_counts(end);
-		if (end->maps <= start->maps && end->progs <= start->progs)
-			return;
-		usleep(50 * 1000);
-	}
-}
-
 static int failures;
 
 static void fail(const char *fmt, const char *arg, int err)
@@ -258,7 +234,7 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	struct bpf_object *foreign = NULL;
-	struct counts start, end;
+	struct xt_counts start, end;
 	__u32 foreign_id = 0;
 	const char *dev;
 	long id;
@@ -283,7 +259,7 @@ int main(int argc, char **argv)
 		if (!foreign_id)
 			return 1;
 	}
-	take_counts(&start);
+	xt_take_counts(&start);
 
 	if (!strcmp(mode, "many-netns")) {
 		if (many_netns(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]))
@@ -292,7 +268,7 @@ int main(int argc, char **argv)
 		failures++;
 	}
 
-	settle(&start, &end);
+	xt_settle_counts(&start, &end);
 	printf("open fds %d -> %d, BPF maps %d -> %d, BPF programs %d -> %d\n", start.fds,
 	       end.fds, start.maps, end.maps, start.progs, end.progs);
 	if (end.fds != start.fds || end.maps > start.maps || end.progs > start.progs)

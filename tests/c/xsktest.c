@@ -130,6 +130,26 @@ int xt_count_bpf_progs(void)
 	return count_ids(bpf_prog_get_next_id);
 }
 
+void xt_take_counts(struct xt_counts *c)
+{
+	c->fds = xt_count_fds();
+	c->maps = xt_count_bpf_maps();
+	c->progs = xt_count_bpf_progs();
+}
+
+void xt_settle_counts(const struct xt_counts *start, struct xt_counts *end)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+	int waited;
+
+	for (waited = 0; waited < 5000; waited += 50) {
+		xt_take_counts(end);
+		if (end->maps <= start->maps && end->progs <= start->progs)
+			return;
+		nanosleep(&pause, NULL);
+	}
+}
+
 static unsigned int warnings;
 
 static int count_warnings(enum libxdp_print_level level, const char *fmt, va_list args)

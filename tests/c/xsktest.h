@@ -47,6 +47,19 @@ int xt_count_fds(void);
 int xt_count_bpf_maps(void);
 int xt_count_bpf_progs(void);
 
+/* All three at once, to compare a start with an end. */
+struct xt_counts {
+	int fds, maps, progs;
+};
+
+void xt_take_counts(struct xt_counts *c);
+
+/*
+ * Counts into END, waiting up to 5 s for the BPF maps and programs to fall
+ * back to START: the kernel frees them after an RCU grace period.
+ */
+void xt_settle_counts(const struct xt_counts *start, struct xt_counts *end);
+
 /*
  * Route libxdp's messages through a printer that counts warnings (and shows
  * them); xt_warnings() returns the count so far.
