@@ -19,7 +19,7 @@ topo=$here/topology.sh
 build=$(cd "${1:?usage: regressions.sh BUILD}" && pwd)
 cycles=${REGRESS_CYCLES:-1000}
 many_ns=${REGRESS_MANY_NETNS:-80}
-logs=$build/tests/regressions
+logs=${REGRESS_LOGS:-$build/tests/regressions}
 mkdir -p "$logs"
 
 declare -A lib_out=([pristine]=$build/out-pristine [patched]=$build/out)
@@ -37,10 +37,12 @@ cases=(
 	"teardown|fixed|2|delete a socket from another namespace, both orders (0001)"
 	"umem-owner|fixed|1|UMEM's first socket in another namespace: EXDEV or all arrive (0002)"
 	"umem-owner-control|keep|1|UMEM and its first socket in one namespace: all arrive"
+	"umem-first-again|fixed|1|UMEM's first socket fails to get its program, then works on its queue (0016)"
 	"cycles|fixed|4|$cycles setup/teardown cycles in two namespaces: fds, maps, XDP (0004)"
 	"missing-objects|fixed|2|default objects missing: -ENOENT, no crash, nothing left, libxdp.so.1 (0005)"
 	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
+	"unheld-prog|fixed|2|default program left with no reference: the next socket removes it (0015)"
 	"many-netns|keep|1|$many_ns namespaces x 2 queues on one UMEM under RLIMIT_NOFILE=1024"
 	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0009)"
 	"dispatcher|keep|1|dispatchers on equal ifindexes in two namespaces, one bpffs"
@@ -106,6 +108,9 @@ run_case() {
 	umem-owner) cmd=("$bins/regress_umem_owner" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS") ;;
 	umem-owner-control)
 		cmd=("$bins/regress_umem_owner" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS" 1000 control) ;;
+	umem-first-again)
+		cmd=("$bins/regress_umem_owner" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS" 1000 again
+			"$bins/xsk_def_prog_foreign.bpf.o") ;;
 	cycles)
 		cmd=("$bins/regress_cycles" namespaces "$OUTER_DEV" "$INNER_DEV" "$INNER_NS"
 			"$QUEUES" "$cycles") ;;
@@ -118,6 +123,8 @@ run_case() {
 	foreign-prog-static)
 		cmd=("$bins/regress_setup_errors" foreign-prog "$OUTER_DEV"
 			"$bins/xsk_def_prog_foreign.bpf.o") ;;
+	unheld-prog)
+		cmd=("$bins/regress_setup_errors" unheld-prog "$OUTER_DEV") ;;
 	many-netns)
 		many_netns up "$topo_id"
 		cmd=("$bins/regress_setup_errors" many-netns "$OUTER_DEV" "xnetns-$topo_id-m"
@@ -181,7 +188,8 @@ if [ -x "$here/run-upstream-tests.sh" ] && [[ upstream =~ ^($only)$ ]]; then
 			[ "$tag" = RESULT ] || continue
 			upstream[$name:$lib]=$result
 			[ $lib = pristine ] && upstream_names+=("$name")
-		done < <("$here/run-upstream-tests.sh" "${lib_src[$lib]}" "${lib_out[$lib]}" \
+		done < <(UPSTREAM_LOGS=$logs/upstream-$lib \
+			"$here/run-upstream-tests.sh" "${lib_src[$lib]}" "${lib_out[$lib]}" \
 			"$build/tests/upstream-$lib" 2>>"$logs/upstream.log" |
 			tee "$logs/upstream-$lib.results")
 	done
@@ -205,7 +213,7 @@ for c in "${cases[@]}"; do
 done
 sed -n 's/^RESULT \([^ ]*\) SKIP /note: upstream \1: skipped: /p' "$logs/upstream-patched.results" 2>/dev/null
 echo
-echo "Logs: $logs (and $build/tests/upstream-*/logs)"
+echo "Logs: $logs"
 echo "regressions: $((${#rows[@]} - bad)) rows hold, $bad do not"
 [ ${#rows[@]} -gt 0 ] || { echo "regressions: no row matched REGRESS_ONLY=$only" >&2; exit 1; }
 [ $bad = 0 ]

@@ -16,6 +16,11 @@
  *	(which fails), then deleting the first, crashes nothing and closes no
  *	fd of ours; xsk_setup_xdp_prog() fails with -ENOENT; the fds, BPF
  *	maps and programs and DEV's XDP program are as before.
+ *   regress_setup_errors unheld-prog DEV
+ *	a child process leaves DEV's default program attached with no
+ *	reference, as a last socket whose detach failed does, and exits
+ *	without deleting its socket; then a socket on DEV is created and
+ *	deleted, and DEV runs no program after.
  *   regress_setup_errors many-netns OUTER NS_PREFIX COUNT DEV
  *	under RLIMIT_NOFILE=1024: one UMEM, its first socket on OUTER (this
  *	namespace), then sockets on queues 0 and 1 of DEV in each of the
@@ -33,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -110,10 +116,11 @@ static int setup_errors(const char *dev)
 		     dev, err);
 	if (!err)
 		xt_socket_delete(NULL, &a);
-	/* The failed socket was the UMEM's first and stays bound (libxdp
-	 * cannot unbind it): the UMEM cannot serve that queue again, and the
-	 * kernel frees the queue in deferred work after the UMEM is gone, so
-	 * go on with another UMEM on another queue.
+	/* Before 0016 the failed socket, the UMEM's first, stays bound (an
+	 * AF_XDP socket cannot be unbound), and the kernel frees the queue
+	 * in deferred work after the UMEM is gone; so that this test holds
+	 * at every patch of the series, go on with another UMEM on another
+	 * queue (regress_umem_owner "again" retries the same one).
 	 */
 	err = xsk_umem__delete(umem);
 	if (err)
@@ -156,25 +163,66 @@ static int setup_errors(const char *dev)
 	return 0;
 }
 
-/* Attach OBJ's xsk_def_prog to DEV; returns its program id, or 0. */
-static __u32 attach_foreign(const char *dev, const char *obj_path, struct bpf_object **obj)
+/* The child's half of unheld_prog(): exits without deleting its socket. */
+static void leave_unheld_prog(const char *dev)
 {
-	struct bpf_program *prog;
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int fd, err;
+	struct xt_port port = {};
+	struct xsk_umem *umem;
+	void *area = xt_umem_area(FRAMES);
+	int err;
 
-	*obj = bpf_object__open_file(obj_path, NULL);
-	if (!*obj || bpf_object__load(*obj))
-		return 0;
-	prog = bpf_object__find_program_by_name(*obj, "xsk_def_prog");
-	fd = prog ? bpf_program__fd(prog) : -1;
-	err = fd < 0 ? -ENOENT : bpf_xdp_attach(if_nametoindex(dev), fd, XDP_FLAGS_DRV_MODE, NULL);
-	if (err || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		fail("attaching the foreign xsk_def_prog to %s", dev, err);
-		return 0;
+	umem = area ? umem_create(area, &port) : NULL;
+	if (!umem)
+		_exit(1);
+	err = xt_socket_create(NULL, dev, 0, umem, &port, true, false);
+	if (err) {
+		fail("xsk_socket__create(%s queue 0)", dev, err);
+		_exit(1);
 	}
-	return info.id;
+	err = xt_set_def_prog_refcnt(NULL, dev, 0);
+	if (err) {
+		fail("setting the refcount of %s's program to 0", dev, err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static int unheld_prog(const char *dev)
+{
+	struct xt_port port = {};
+	struct xsk_umem *umem;
+	int status, err;
+	void *area;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		leave_unheld_prog(dev);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	if (xt_xdp_prog_id(NULL, dev) <= 0) {
+		fail("no program left on %s to start from", dev, 0);
+		return -1;
+	}
+	printf("%s keeps program %ld with refcount 0\n", dev, xt_xdp_prog_id(NULL, dev));
+
+	area = xt_umem_area(FRAMES);
+	umem = area ? umem_create(area, &port) : NULL;
+	if (!umem)
+		return -1;
+	err = xt_socket_create(NULL, dev, 0, umem, &port, true, false);
+	if (err)
+		fail("xsk_socket__create(%s queue 0) over an unused program", dev, err);
+	else
+		xt_socket_delete(NULL, &port);
+	err = xsk_umem__delete(umem);
+	if (err)
+		fail("xsk_umem__delete%s", "", err);
+	munmap(area, (size_t)FRAMES * XT_FRAME_SIZE);
+	return 0;
 }
 
 static int many_netns(const char *outer, const char *prefix, unsigned int count, const char *dev)
@@ -241,11 +289,13 @@ int main(int argc, char **argv)
 
 	if (!((!strcmp(mode, "missing-objects") && argc == 3) ||
 	      (!strcmp(mode, "foreign-prog") && argc == 4) ||
+	      (!strcmp(mode, "unheld-prog") && argc == 3) ||
 	      (!strcmp(mode, "many-netns") && argc == 6))) {
 		fprintf(stderr, "usage: %s missing-objects DEV\n"
 				"       %s foreign-prog DEV OBJ\n"
+				"       %s unheld-prog DEV\n"
 				"       %s many-netns OUTER NS_PREFIX COUNT DEV\n",
-			argv[0], argv[0], argv[0]);
+			argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	if (!is_root()) {
@@ -255,14 +305,19 @@ int main(int argc, char **argv)
 	dev = argv[2];
 	xt_capture_libxdp_warnings();
 	if (!strcmp(mode, "foreign-prog")) {
-		foreign_id = attach_foreign(dev, argv[3], &foreign);
-		if (!foreign_id)
+		foreign_id = xt_attach_xdp_obj(dev, argv[3], "xsk_def_prog", &foreign);
+		if (!foreign_id) {
+			fail("attaching the foreign xsk_def_prog to %s", dev, 0);
 			return 1;
+		}
 	}
 	xt_take_counts(&start);
 
 	if (!strcmp(mode, "many-netns")) {
 		if (many_netns(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]))
+			failures++;
+	} else if (!strcmp(mode, "unheld-prog")) {
+		if (unheld_prog(dev))
 			failures++;
 	} else if (setup_errors(dev)) {
 		failures++;

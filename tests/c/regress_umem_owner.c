@@ -12,14 +12,23 @@
  * With "control" the UMEM is made in NS too, and all frames must arrive:
  * that shows the receive path of this test works.
  *
- *   regress_umem_owner OUTER INNER NS [COUNT [control]]
+ * With "again OBJ" the UMEM and its first socket are on OUTER, in the root
+ * namespace, but OBJ's xsk_def_prog (not libxdp's) runs on OUTER, so the
+ * socket cannot get its program and creation fails with -ENOENT. Once
+ * that program is gone, the UMEM's first socket is created again on the
+ * same queue, and COUNT frames sent on INNER must all arrive on it.
+ *
+ *   regress_umem_owner OUTER INNER NS [COUNT [control | again OBJ]]
  */
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/xsk.h>
 
 #include "testlib.h"
@@ -73,14 +82,18 @@ int main(int argc, char **argv)
 {
 	const char *outer, *inner, *ns;
 	unsigned int count = 1000, sent, received = 0;
+	const char *mode = argc > 5 ? argv[5] : "", *sock_ns, *sock_dev;
+	struct bpf_object *foreign = NULL;
 	struct xsk_umem *umem = NULL;
 	struct xt_port port = {};
-	bool control = false;
+	bool control, again;
 	struct ns_saved saved;
 	int err, sender, ret = 1;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: %s OUTER INNER NS [COUNT]\n", argv[0]);
+	control = !strcmp(mode, "control");
+	again = !strcmp(mode, "again");
+	if (argc < 4 || (argc > 5 && !control && !again) || (again && argc != 7)) {
+		fprintf(stderr, "usage: %s OUTER INNER NS [COUNT [control | again OBJ]]\n", argv[0]);
 		return 2;
 	}
 	outer = argv[1];
@@ -88,7 +101,6 @@ int main(int argc, char **argv)
 	ns = argv[3];
 	if (argc > 4)
 		count = strtoul(argv[4], NULL, 0);
-	control = argc > 5 && !strcmp(argv[5], "control");
 	if (!is_root()) {
 		printf("SKIP: needs root\n");
 		return TEST_SKIP;
@@ -104,8 +116,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	err = xt_socket_create(ns, inner, 0, umem, &port, true, false);
-	if (err == -EXDEV && !control) {
+	/* In "again" the socket is outer's, and frames come from inner. */
+	sock_ns = again ? NULL : ns;
+	sock_dev = again ? outer : inner;
+	if (again) {
+		if (!xt_attach_xdp_obj(outer, argv[6], "xsk_def_prog", &foreign)) {
+			fprintf(stderr, "FAIL: attaching %s's xsk_def_prog to %s\n", argv[6], outer);
+			goto out;
+		}
+		err = xt_socket_create(NULL, outer, 0, umem, &port, true, false);
+		bpf_xdp_detach(if_nametoindex(outer), XDP_FLAGS_DRV_MODE, NULL);
+		bpf_object__close(foreign);
+		if (err != -ENOENT) {
+			fprintf(stderr, "FAIL: the UMEM's first socket on %s with a foreign xsk_def_prog: %s (want -ENOENT)\n",
+				outer, err ? strerror(-err) : "created");
+			goto out;
+		}
+		err = xt_socket_create(NULL, outer, 0, umem, &port, true, false);
+		if (err) {
+			fprintf(stderr, "FAIL: the UMEM's first socket on %s again, its program gone: %s\n",
+				outer, strerror(-err));
+			goto out;
+		}
+	} else {
+		err = xt_socket_create(ns, inner, 0, umem, &port, true, false);
+	}
+	if (err == -EXDEV && !control && !again) {
 		printf("PASS: first socket of a root-namespace UMEM on %s in %s: refused with EXDEV\n",
 		       inner, ns);
 		ret = 0;
@@ -118,32 +154,36 @@ int main(int argc, char **argv)
 	}
 
 	fill_all(&port);
-	sender = packet_sender_open(NULL, outer);
+	sender = again ? packet_sender_open(ns, inner) : packet_sender_open(NULL, outer);
 	if (sender < 0) {
-		fprintf(stderr, "FAIL: AF_PACKET sender on %s: %s\n", outer, strerror(-sender));
+		fprintf(stderr, "FAIL: AF_PACKET sender: %s\n", strerror(-sender));
 		goto out;
 	}
 	for (sent = 0; sent < count; sent += BURST) {
 		unsigned int n = count - sent < BURST ? count - sent : BURST;
 
 		if (packet_send_burst(sender, TAG, sent, n) != (int)n) {
-			fprintf(stderr, "FAIL: sending into %s\n", inner);
+			fprintf(stderr, "FAIL: sending into %s\n", sock_dev);
 			goto out;
 		}
 		received += drain(&port, n);
 	}
 	received += drain(&port, count - received);
 	if (received == count) {
-		printf("PASS: created on %s in %s; %u of %u frames arrived\n", inner, ns, received,
-		       count);
+		printf("PASS: created on %s in %s; %u of %u frames arrived\n", sock_dev,
+		       sock_ns ? sock_ns : "the root namespace", received, count);
 		ret = 0;
 	} else {
-		fprintf(stderr, "FAIL: socket on %s in %s created, but %u of %u frames sent into it arrived (bound to another device)\n",
-			inner, ns, received, count);
+		fprintf(stderr, "FAIL: socket on %s created, but %u of %u frames sent into it arrived%s\n",
+			sock_dev, received, count, again ? "" : " (bound to another device)");
 	}
 out:
 	if (port.xsk)
-		xt_socket_delete(ns, &port);
+		xt_socket_delete(sock_ns, &port);
 	xsk_umem__delete(umem);
+	if (again && xt_xdp_prog_id(NULL, outer)) {
+		fprintf(stderr, "FAIL: an XDP program is left on %s\n", outer);
+		ret = 1;
+	}
 	return ret;
 }

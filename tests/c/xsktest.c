@@ -171,3 +171,88 @@ unsigned int xt_warnings(void)
 {
 	return warnings;
 }
+
+/* The fd of the xsk_def_prog that ifindex runs, alone or in a dispatcher. */
+static int def_prog_fd(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog = NULL;
+	int fd = -ENOENT;
+
+	if (libxdp_get_error(mp))
+		return libxdp_get_error(mp);
+	if (xdp_multiprog__is_legacy(mp))
+		prog = xdp_multiprog__main_prog(mp);
+	else
+		while ((prog = xdp_multiprog__next_prog(prog, mp)))
+			if (!strcmp(xdp_program__name(prog), "xsk_def_prog"))
+				break;
+	if (prog && !strcmp(xdp_program__name(prog), "xsk_def_prog"))
+		fd = dup(xdp_program__fd(prog));
+	xdp_multiprog__close(mp);
+	return fd;
+}
+
+int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value)
+{
+	struct bpf_prog_info info = {};
+	__u32 map_ids[16], len = sizeof(info), key = 0, i;
+	struct ns_saved saved;
+	int prog_fd, err = -ENOENT;
+
+	enter_or_die(ns, &saved);
+	prog_fd = def_prog_fd(if_nametoindex(ifname));
+	return_or_die(&saved);
+	if (prog_fd < 0)
+		return prog_fd;
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		err = -errno;
+	for (i = 0; err == -ENOENT && i < info.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info map = {};
+		__u32 map_len = sizeof(map);
+		int map_fd = bpf_map_get_fd_by_id(map_ids[i]), data[16] = {};
+
+		if (map_fd < 0)
+			continue;
+		/* libbpf names the object's .data map after its first 8 chars. */
+		if (!bpf_obj_get_info_by_fd(map_fd, &map, &map_len) &&
+		    !strcmp(map.name, "xsk_def_.data") && map.value_size <= sizeof(data) &&
+		    !bpf_map_lookup_elem(map_fd, &key, data)) {
+			data[0] = value;
+			err = bpf_map_update_elem(map_fd, &key, data, 0);
+		}
+		close(map_fd);
+	}
+	close(prog_fd);
+	return err;
+}
+
+__u32 xt_attach_xdp_obj(const char *ifname, const char *obj_path, const char *prog_name,
+			struct bpf_object **obj)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_program *prog;
+	__u32 len = sizeof(info);
+	int fd;
+
+	*obj = bpf_object__open_file(obj_path, NULL);
+	if (libbpf_get_error(*obj)) {
+		*obj = NULL;
+		return 0;
+	}
+	if (bpf_object__load(*obj))
+		goto err;
+	prog = bpf_object__find_program_by_name(*obj, prog_name);
+	fd = prog ? bpf_program__fd(prog) : -1;
+	if (fd < 0 || bpf_xdp_attach(if_nametoindex(ifname), fd, XDP_FLAGS_DRV_MODE, NULL) ||
+	    bpf_obj_get_info_by_fd(fd, &info, &len))
+		goto err;
+	return info.id;
+err:
+	bpf_object__close(*obj);
+	*obj = NULL;
+	return 0;
+}
+

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
 #define XT_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -41,6 +42,21 @@ void xt_socket_delete(const char *ns, struct xt_port *port);
 
 /* The id of the XDP program attached to IFNAME in NS (0: none); -errno on error. */
 long xt_xdp_prog_id(const char *ns, const char *ifname);
+
+/*
+ * Set the reference count of the xsk_def_prog on IFNAME in NS (alone or in
+ * a dispatcher) to VALUE, as a teardown that failed half way leaves it.
+ * Returns 0 or a negative errno.
+ */
+int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value);
+
+/*
+ * Load OBJ_PATH and attach its program PROG_NAME to IFNAME (native mode,
+ * the current namespace). Returns the program's id, or 0 on error; *OBJ
+ * holds the object until bpf_object__close().
+ */
+__u32 xt_attach_xdp_obj(const char *ifname, const char *obj_path, const char *prog_name,
+			struct bpf_object **obj);
 
 /* Open fds of this process, and BPF maps and programs of the whole system. */
 int xt_count_fds(void);

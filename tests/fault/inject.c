@@ -96,6 +96,7 @@ static struct {
 	int bpf_cmd;		/* -1: any command */
 	long nth;
 	int err;
+	bool err_given;		/* err chosen by the caller, not by function */
 	bool armed;
 	bool injected;
 	bool injected_now;
@@ -146,6 +147,7 @@ int fault_target(const char *fn, long nth, int err)
 	st.target = i;
 	st.nth = nth;
 	st.err = err ? err : fns[i].err;
+	st.err_given = err;
 	return 0;
 }
 
@@ -258,7 +260,8 @@ static void say(const char *s)
  * Count a call of FN (bpf command CMD, or -1) made by SYM and decide whether
  * it fails. On failure errno is set and the injection logged with a stack.
  */
-static bool should_fail_from(enum fault_fn fn, int cmd, const char *sym, const void *caller)
+static bool should_fail_from(enum fault_fn fn, int cmd, const char *sym, const void *caller,
+			     int site_err)
 {
 	char line[384];
 	void *frames[32];
@@ -284,6 +287,8 @@ static bool should_fail_from(enum fault_fn fn, int cmd, const char *sym, const v
 
 	in_hook++;
 	st.injected = st.injected_now = true;
+	if (site_err && !st.err_given)
+		st.err = site_err;
 	if (fn == FAULT_BPF)
 		snprintf(st.where, sizeof(st.where), "bpf(%s) in %s",
 			 cmd >= 0 && cmd < BPF_CMDS && bpf_cmd_names[cmd] ? bpf_cmd_names[cmd] : "?",
@@ -302,7 +307,12 @@ static bool should_fail_from(enum fault_fn fn, int cmd, const char *sym, const v
 }
 
 /* In a hook: counts the call of its caller. */
-#define should_fail(fn, cmd, sym) should_fail_from(fn, cmd, sym, __builtin_return_address(0))
+#define should_fail(fn, cmd, sym) should_fail_from(fn, cmd, sym, __builtin_return_address(0), 0)
+/* The same, failing with SITE_ERR where the function's usual errno cannot
+ * happen at this call site.
+ */
+#define should_fail_with(fn, cmd, sym, site_err) \
+	should_fail_from(fn, cmd, sym, __builtin_return_address(0), site_err)
 
 /* The real function, looked up once. */
 #define REAL(name) ({								\
@@ -371,9 +381,28 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (should_fail(FAULT_BIND, -1, "bind"))
+	/* EBUSY is the bind() of an AF_XDP socket to a queue that is taken.
+	 * A netlink socket's bind() never gives EBUSY (the kernel retries its
+	 * autobind), but it can run out of memory; libxdp reads an EBUSY from
+	 * a detach as "attached through a bpf_link" and looks there instead.
+	 */
+	int site_err = addr && addr->sa_family == AF_NETLINK ? ENOMEM : 0;
+
+	int ret, err;
+
+	if (should_fail_with(FAULT_BIND, -1, "bind", site_err))
 		return -1;
-	return REAL(bind)(fd, addr, len);
+	ret = REAL(bind)(fd, addr, len);
+	/* The kernel frees a closed socket's queue in deferred work: an
+	 * EBUSY from binding an AF_XDP socket that was not injected is the
+	 * previous run's socket, and the driver runs the scenario again.
+	 */
+	if (ret && errno == EBUSY && st.armed && addr && addr->sa_family == AF_XDP) {
+		err = errno;
+		say("EBUSY-NOT-INJECTED bind\n");
+		errno = err;
+	}
+	return ret;
 }
 
 int ioctl(int fd, unsigned long req, ...)
