@@ -17,7 +17,7 @@
 #
 # Prints exactly one line per test on stdout:
 #   RESULT <name> PASS|FAIL|SKIP <short reason>
-# Everything else goes to T/logs/<name>.log (build output: T/logs/build.log).
+# Everything else goes to UPSTREAM_LOGS (default T/logs)/<name>.log (build output: build.log there).
 # Exit status 0 whatever the results; 2 when the script itself could not work.
 #
 # Environment: UPSTREAM_TEST_TIMEOUT (seconds per test, default 30).
@@ -62,7 +62,7 @@ SRC=$(cd "$1" 2>/dev/null && pwd) || usage
 OUT=$(cd "$2" 2>/dev/null && pwd) || usage
 mkdir -p "$3" || exit 2
 T=$(cd "$3" && pwd) || exit 2
-logs=$T/logs
+logs=${UPSTREAM_LOGS:-$T/logs}
 mkdir -p "$logs" || exit 2
 tests_src=$SRC/lib/libxdp/tests
 definitions=$tests_src/test-libxdp.sh

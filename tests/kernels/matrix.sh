@@ -6,7 +6,8 @@
 #   matrix.sh [--no-build]          (make test-kernels; root)
 #   matrix.sh --table-only          print the table of the last run again
 #
-# Environment: KERNELS="5.10 6.12" picks kernels (default: all of kernels.conf); KERN_BUILD
+# Environment: KERNELS="5.10 6.12" picks kernels (default: all of kernels.conf); MATRIX_JOBS
+# guests at a time (default: the host's CPUs, at most the kernels); KERN_BUILD
 # (relative to the repository, default build/kern) is the build tree, apart from the default build/ so that a matrix and
 # the ordinary suite never share files; VM_ACCEL, VM_MEMORY, VM_TIMEOUT go to run-in-vm.sh;
 # REGRESS_CYCLES and XDP_FORWARD_* to the guest (shortened by default under TCG).
@@ -97,23 +98,45 @@ fi
 t_build=$(($(date +%s) - t0))
 
 # ---- One boot per kernel --------------------------------------------------------------------
-declare -A wall boot
-for k in $kernels; do
-	out=$B/matrix/$k
-	if [ "$mode" = --table-only ]; then
-		read -r wall[$k] boot[$k] <"$out/wall.txt"
-		continue
-	fi
+# The guests run side by side, MATRIX_JOBS at a time (default: one per host CPU, at most one per
+# kernel), each with its share of the host's CPUs (VM_CPUS): the guests' tests run one thing at
+# a time, so under TCG two one-vCPU guests take hardly longer than one. Each guest writes only
+# into its own build/kern/matrix/KERNEL; BUILD is shared, read-only.
+run_kernel() { # KERNEL VM_CPUS
+	local k=$1 out=$B/matrix/$1 t w b
 	mkdir -p "$out"
 	rm -f "$out/done"
-	echo "matrix: kernel $k: booting (output in ${out#"$top"/})" >&2
+	echo "matrix: kernel $k: booting with $2 vCPU(s) (output in ${out#"$top"/})" >&2
 	t=$(date +%s)
-	"$here/run-in-vm.sh" "$k" -- "$here/guest-matrix.sh" "$B" "$out" >"$out/console.log" 2>&1
+	VM_CPUS=$2 "$here/run-in-vm.sh" "$k" -- "$here/guest-matrix.sh" "$B" "$out" \
+		>"$out/console.log" 2>&1
 	echo "run-in-vm exit: $?" >>"$out/console.log"
-	wall[$k]=$(($(date +%s) - t))
-	boot[$k]=$(sed -n 's/^guest uptime at start: \([0-9]*\).*/\1/p' "$out/env.txt" 2>/dev/null)
-	echo "${wall[$k]} ${boot[$k]:-?}" >"$out/wall.txt"
-	echo "matrix: kernel $k: ${wall[$k]} s (guest booted in ${boot[$k]:-?} s)" >&2
+	w=$(($(date +%s) - t))
+	b=$(sed -n 's/^guest uptime at start: \([0-9]*\).*/\1/p' "$out/env.txt" 2>/dev/null)
+	echo "$w ${b:-?}" >"$out/wall.txt"
+	echo "matrix: kernel $k: $w s (guest booted in ${b:-?} s)" >&2
+}
+if [ "$mode" != --table-only ]; then
+	# Get ready one kernel at a time (fetch and unpack it; virtme-ng and the KVM probe, once),
+	# so that the guests started side by side find everything in place.
+	for k in $kernels; do
+		"$here/run-in-vm.sh" --setup "$k" || die "getting kernel $k ready failed"
+	done
+	jobs_max=${MATRIX_JOBS:-$(nproc)}
+	n_kernels=$(wc -w <<<"$kernels")
+	[ "$jobs_max" -le "$n_kernels" ] || jobs_max=$n_kernels
+	[ "$jobs_max" -ge 1 ] || jobs_max=1
+	vm_cpus=${VM_CPUS:-$(($(nproc) / jobs_max))}
+	[ "$vm_cpus" -ge 1 ] || vm_cpus=1
+	for k in $kernels; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+		run_kernel "$k" "$vm_cpus" &
+	done
+	wait
+fi
+declare -A wall boot
+for k in $kernels; do
+	read -r wall[$k] boot[$k] <"$B/matrix/$k/wall.txt"
 done
 
 # ---- The table ------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: xdp-path.sh BUILD}" && pwd)
 topo=$top/tests/topology.sh
-log=$build/tests/kernels-xdp-path.log
-mkdir -p "$build/tests"
+log=${XDP_PATH_LOG:-$build/tests/kernels-xdp-path.log}
+mkdir -p "$(dirname "$log")"
 : >"$log"
 say() { echo "$*" >>"$log"; }
 
