@@ -43,6 +43,7 @@ cases=(
 	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
 	"unheld-prog|fixed|2|default program left with no reference: the next socket removes it (0015)"
+	"killed-holder|fixed|2|process with a socket killed (SIGKILL): the next one leaves no program (0017)"
 	"many-netns|keep|1|$many_ns namespaces x 2 queues on one UMEM under RLIMIT_NOFILE=1024"
 	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0009)"
 	"dispatcher|keep|1|dispatchers on equal ifindexes in two namespaces, one bpffs"
@@ -125,6 +126,8 @@ run_case() {
 			"$bins/xsk_def_prog_foreign.bpf.o") ;;
 	unheld-prog)
 		cmd=("$bins/regress_setup_errors" unheld-prog "$OUTER_DEV") ;;
+	killed-holder)
+		cmd=("$bins/regress_setup_errors" killed-holder "$OUTER_DEV") ;;
 	many-netns)
 		many_netns up "$topo_id"
 		cmd=("$bins/regress_setup_errors" many-netns "$OUTER_DEV" "xnetns-$topo_id-m"

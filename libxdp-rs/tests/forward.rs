@@ -205,6 +205,46 @@ fn number_after(text: &str, key: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The forward example's arguments in `topo`: outer -> inner on `queues` queues, then `extra`.
+fn forward_args<'a>(topo: &'a ForwardTopology, queues: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--ingress",
+        topo.outer_dev(),
+        "--egress",
+        topo.inner_dev(),
+        "--egress-netns",
+        topo.inner_ns(),
+        "--queues",
+        queues,
+    ];
+    args.extend_from_slice(extra);
+    if let Some(ns) = topo.outer_ns() {
+        args.extend(["--ingress-netns", ns]);
+    }
+    args
+}
+
+/// The txonly example's arguments in `topo`: into outer on `queues` queues, `count` at `rate`.
+fn txonly_args<'a>(
+    topo: &'a ForwardTopology,
+    queues: &'a str,
+    count: &'a str,
+    rate: &'a str,
+) -> [&'a str; 10] {
+    [
+        "--dev",
+        topo.src_dev(),
+        "--netns",
+        topo.src_ns(),
+        "--queues",
+        queues,
+        "--count",
+        count,
+        "--rate",
+        rate,
+    ]
+}
+
 fn one_run(dir: &Path, run: u32, count: u64, rate: u64) {
     let topo = ForwardTopology::up(2).expect("forward topology up");
     let queues = topo.queues().to_string();
@@ -232,44 +272,26 @@ fn one_run(dir: &Path, run: u32, count: u64, rate: u64) {
         ],
     );
     rxdrop.wait_ready(Duration::from_secs(10));
-    let mut args = vec![
-        "--ingress",
-        topo.outer_dev(),
-        "--egress",
-        topo.inner_dev(),
-        "--egress-netns",
-        topo.inner_ns(),
-        "--queues",
+    let args = forward_args(
+        &topo,
         &queues,
-        "--count",
-        &count_s,
-        "--duration",
-        "45",
-        "--ring",
-        "8192",
-        "--quiet",
-    ];
-    if let Some(ns) = topo.outer_ns() {
-        args.extend(["--ingress-netns", ns]);
-    }
+        &[
+            "--count",
+            &count_s,
+            "--duration",
+            "45",
+            "--ring",
+            "8192",
+            "--quiet",
+        ],
+    );
     let mut forward = Proc::spawn(dir, "forward", &args);
     forward.wait_ready(Duration::from_secs(10));
     let rate_s = rate.to_string();
     let mut txonly = Proc::spawn(
         dir,
         "txonly",
-        &[
-            "--dev",
-            topo.src_dev(),
-            "--netns",
-            topo.src_ns(),
-            "--queues",
-            &queues,
-            "--count",
-            &count_s,
-            "--rate",
-            &rate_s,
-        ],
+        &txonly_args(&topo, &queues, &count_s, &rate_s),
     );
 
     let (tx_ok, tx_out) = txonly.finish(Duration::from_secs(40));
@@ -356,4 +378,67 @@ fn examples_reject_bad_arguments() {
         err.contains("rxdrop: error:") && !err.contains("panicked"),
         "{err}"
     );
+}
+
+/// Whether `dev` (in namespace `ns`, or the root one) runs an XDP program, as `ip` reports it.
+fn runs_xdp(ns: Option<&str>, dev: &str) -> bool {
+    let mut cmd = Command::new("ip");
+    if let Some(ns) = ns {
+        cmd.args(["-n", ns]);
+    }
+    let out = cmd
+        .args(["-d", "link", "show", "dev", dev])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ip link show {dev}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).contains("prog/xdp")
+}
+
+/// A forwarder killed with SIGKILL mid-traffic leaves its XDP programs behind (nothing can
+/// remove them then); the next run on the same devices, ending cleanly, must take them away.
+#[test]
+fn forward_killed_then_restarted_leaves_no_program() {
+    if !require_root("forward_killed_then_restarted_leaves_no_program") {
+        return;
+    }
+    let dir = examples();
+    let topo = ForwardTopology::up(2).expect("forward topology up");
+    let queues = topo.queues().to_string();
+    let args = forward_args(&topo, &queues, &["--duration", "60", "--quiet"]);
+    let devices = [
+        (topo.outer_ns(), topo.outer_dev()),
+        (Some(topo.inner_ns()), topo.inner_dev()),
+    ];
+
+    let mut killed = Proc::spawn(&dir, "forward", &args);
+    killed.wait_ready(Duration::from_secs(10));
+    // The devices the forwarder's sockets put a program on (its TX-only side may have none).
+    let with_prog: Vec<_> = devices
+        .into_iter()
+        .filter(|(ns, dev)| runs_xdp(*ns, dev))
+        .collect();
+    assert!(!with_prog.is_empty(), "the forwarder runs no XDP program");
+    let mut txonly = Proc::spawn(
+        &dir,
+        "txonly",
+        &txonly_args(&topo, &queues, "2000", "10000"),
+    );
+    let (tx_ok, tx_out) = txonly.finish(Duration::from_secs(20));
+    assert!(tx_ok, "{tx_out}");
+    killed.child.kill().expect("SIGKILL the forwarder");
+    killed.child.wait().expect("reap the forwarder");
+    for &(ns, dev) in &with_prog {
+        assert!(runs_xdp(ns, dev), "{dev}: no XDP program after SIGKILL");
+    }
+
+    let mut restarted = Proc::spawn(&dir, "forward", &args);
+    restarted.wait_ready(Duration::from_secs(10));
+    restarted.terminate();
+    let (_, out) = restarted.finish(Duration::from_secs(5));
+    for (ns, dev) in devices {
+        assert!(
+            !runs_xdp(ns, dev),
+            "{dev} keeps an XDP program after a clean run that followed a killed one\n{out}"
+        );
+    }
 }

@@ -21,6 +21,12 @@
  *	reference, as a last socket whose detach failed does, and exits
  *	without deleting its socket; then a socket on DEV is created and
  *	deleted, and DEV runs no program after.
+ *   regress_setup_errors killed-holder DEV
+ *	a child process holds a socket on DEV queue 0. While it lives, a
+ *	socket on queue 1 is created and deleted: DEV keeps its program, with
+ *	the child's reference. Then the child is killed (SIGKILL), and a
+ *	socket on queue 0 is created and deleted: DEV runs no program after.
+ *	DEV needs 2 queues.
  *   regress_setup_errors many-netns OUTER NS_PREFIX COUNT DEV
  *	under RLIMIT_NOFILE=1024: one UMEM, its first socket on OUTER (this
  *	namespace), then sockets on queues 0 and 1 of DEV in each of the
@@ -36,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -225,6 +232,80 @@ static int unheld_prog(const char *dev)
 	return 0;
 }
 
+/* Create a socket on DEV QUEUE with a UMEM of its own, and delete both. */
+static int socket_cycle(const char *dev, __u32 queue)
+{
+	struct xt_port port = {};
+	struct xsk_umem *umem;
+	void *area;
+	int err;
+
+	area = xt_umem_area(FRAMES);
+	umem = area ? umem_create(area, &port) : NULL;
+	if (!umem)
+		return -1;
+	err = xt_socket_create(NULL, dev, queue, umem, &port, true, false);
+	if (err)
+		fail("xsk_socket__create(%s) of a new process", dev, err);
+	else
+		xt_socket_delete(NULL, &port);
+	if (xsk_umem__delete(umem))
+		fail("xsk_umem__delete%s", "", 0);
+	munmap(area, (size_t)FRAMES * XT_FRAME_SIZE);
+	return err;
+}
+
+static int killed_holder(const char *dev)
+{
+	struct xt_port port = {};
+	struct xsk_umem *umem;
+	int ready[2], status, ref;
+	void *area;
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		area = xt_umem_area(FRAMES);
+		umem = area ? umem_create(area, &port) : NULL;
+		c = umem && !xt_socket_create(NULL, dev, 0, umem, &port, true, false) ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || c != 'y') {
+		fail("the holding process could not create its socket on %s", dev, 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+
+	/* While the holder lives, its reference stays. */
+	socket_cycle(dev, 1);
+	ref = xt_def_prog_refcnt(NULL, dev);
+	if (xt_xdp_prog_id(NULL, dev) <= 0 || ref != 1)
+		fail("%s lost its program, or its refcount is not 1, while a socket holds it", dev, 0);
+	printf("holder alive: %s keeps program %ld, refcount %d\n", dev, xt_xdp_prog_id(NULL, dev),
+	       ref);
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	printf("holder killed: %s keeps program %ld, refcount %d\n", dev, xt_xdp_prog_id(NULL, dev),
+	       xt_def_prog_refcnt(NULL, dev));
+
+	/* The next process's last socket takes the program with it. */
+	socket_cycle(dev, 0);
+	close(ready[0]);
+	return 0;
+}
+
 static int many_netns(const char *outer, const char *prefix, unsigned int count, const char *dev)
 {
 	struct rlimit nofile = { MANY_NOFILE, MANY_NOFILE };
@@ -290,12 +371,14 @@ int main(int argc, char **argv)
 	if (!((!strcmp(mode, "missing-objects") && argc == 3) ||
 	      (!strcmp(mode, "foreign-prog") && argc == 4) ||
 	      (!strcmp(mode, "unheld-prog") && argc == 3) ||
+	      (!strcmp(mode, "killed-holder") && argc == 3) ||
 	      (!strcmp(mode, "many-netns") && argc == 6))) {
 		fprintf(stderr, "usage: %s missing-objects DEV\n"
 				"       %s foreign-prog DEV OBJ\n"
 				"       %s unheld-prog DEV\n"
+				"       %s killed-holder DEV\n"
 				"       %s many-netns OUTER NS_PREFIX COUNT DEV\n",
-			argv[0], argv[0], argv[0], argv[0]);
+			argv[0], argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	if (!is_root()) {
@@ -318,6 +401,9 @@ int main(int argc, char **argv)
 			failures++;
 	} else if (!strcmp(mode, "unheld-prog")) {
 		if (unheld_prog(dev))
+			failures++;
+	} else if (!strcmp(mode, "killed-holder")) {
+		if (killed_holder(dev))
 			failures++;
 	} else if (setup_errors(dev)) {
 		failures++;

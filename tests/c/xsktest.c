@@ -193,22 +193,17 @@ static int def_prog_fd(int ifindex)
 	return fd;
 }
 
-int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value)
+/* Read, and with SET also write, the refcount in the .data map of FD's program. */
+static int def_prog_refcnt(int prog_fd, bool set, int value)
 {
 	struct bpf_prog_info info = {};
 	__u32 map_ids[16], len = sizeof(info), key = 0, i;
-	struct ns_saved saved;
-	int prog_fd, err = -ENOENT;
+	int err = -ENOENT;
 
-	enter_or_die(ns, &saved);
-	prog_fd = def_prog_fd(if_nametoindex(ifname));
-	return_or_die(&saved);
-	if (prog_fd < 0)
-		return prog_fd;
 	info.nr_map_ids = 16;
 	info.map_ids = (__u64)(unsigned long)map_ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		err = -errno;
+		return -errno;
 	for (i = 0; err == -ENOENT && i < info.nr_map_ids && i < 16; i++) {
 		struct bpf_map_info map = {};
 		__u32 map_len = sizeof(map);
@@ -220,13 +215,40 @@ int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value)
 		if (!bpf_obj_get_info_by_fd(map_fd, &map, &map_len) &&
 		    !strcmp(map.name, "xsk_def_.data") && map.value_size <= sizeof(data) &&
 		    !bpf_map_lookup_elem(map_fd, &key, data)) {
-			data[0] = value;
-			err = bpf_map_update_elem(map_fd, &key, data, 0);
+			err = data[0];
+			if (set) {
+				data[0] = value;
+				err = bpf_map_update_elem(map_fd, &key, data, 0);
+			}
 		}
 		close(map_fd);
 	}
-	close(prog_fd);
 	return err;
+}
+
+static int def_prog_refcnt_in(const char *ns, const char *ifname, bool set, int value)
+{
+	struct ns_saved saved;
+	int prog_fd, ret;
+
+	enter_or_die(ns, &saved);
+	prog_fd = def_prog_fd(if_nametoindex(ifname));
+	return_or_die(&saved);
+	if (prog_fd < 0)
+		return prog_fd;
+	ret = def_prog_refcnt(prog_fd, set, value);
+	close(prog_fd);
+	return ret;
+}
+
+int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value)
+{
+	return def_prog_refcnt_in(ns, ifname, true, value);
+}
+
+int xt_def_prog_refcnt(const char *ns, const char *ifname)
+{
+	return def_prog_refcnt_in(ns, ifname, false, 0);
 }
 
 __u32 xt_attach_xdp_obj(const char *ifname, const char *obj_path, const char *prog_name,

@@ -50,6 +50,9 @@ long xt_xdp_prog_id(const char *ns, const char *ifname);
  */
 int xt_set_def_prog_refcnt(const char *ns, const char *ifname, int value);
 
+/* That reference count, or a negative errno. */
+int xt_def_prog_refcnt(const char *ns, const char *ifname);
+
 /*
  * Load OBJ_PATH and attach its program PROG_NAME to IFNAME (native mode,
  * the current namespace). Returns the program's id, or 0 on error; *OBJ
