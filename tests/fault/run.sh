@@ -67,8 +67,12 @@ done
 mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" | awk '{print ($4=="bpf" ? 0 : 1), $0}' | sort -s -k1,1n | cut -d' ' -f2-)
 
 worker() {
-	local k=$1 id=$2 i lib b v fn out
-	eval "$("$topo" up "$id" 2)" || { echo "FAIL: topology $id" >&2; return 1; }
+	local k=$1 id=$2 i lib b v fn out vars
+	# eval of an empty string succeeds: check topology.sh itself, and try once more, since
+	# eight of them start at once.
+	vars=$("$topo" up "$id" 2) || vars=$("$topo" up "$id" 2) ||
+		{ echo "FAIL: topology $id" >&2; return 1; }
+	eval "$vars"
 	for ((i = k; i < ${#jobs[@]}; i += workers)); do
 		read -r lib b v fn <<<"${jobs[$i]}"
 		out=${lib_out[$lib]}
@@ -77,6 +81,7 @@ worker() {
 		LIBXDP_OBJECT_PATH=$out/lib/bpf timeout 900 "$(bin_of "$lib" "$b")" "${args[@]}" \
 			>>"$logs/results-$k.txt" 2>>"$logs/worker-$k.err"
 	done
+	return 0
 }
 
 echo "fault injection: ${#funcs[@]} functions x ${#variants[@]} variants x ${#bins[@]} binaries x ${#libs[@]} libraries, $workers workers"
@@ -87,7 +92,9 @@ for ((k = 0; k < workers; k++)); do
 	worker "$k" "$id" &
 	pids+=($!)
 done
-wait "${pids[@]}"
+workers_failed=0
+for pid in "${pids[@]}"; do wait "$pid" || workers_failed=$((workers_failed + 1)); done
+[ "$workers_failed" = 0 ] || { echo "FAIL: $workers_failed worker(s) could not run their jobs"; exit 1; }
 cat "$logs"/results-*.txt >"$logs/results.txt"
 sweep_end=$(date +%s)
 
