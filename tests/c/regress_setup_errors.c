@@ -246,7 +246,7 @@ static int socket_cycle(const char *dev, __u32 queue)
 		return -1;
 	err = xt_socket_create(NULL, dev, queue, umem, &port, true, false);
 	if (err)
-		fail("xsk_socket__create(%s) of a new process", dev, err);
+		fail("xsk_socket__create(%s) beside the holder, or after it", dev, err);
 	else
 		xt_socket_delete(NULL, &port);
 	if (xsk_umem__delete(umem))
