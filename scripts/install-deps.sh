@@ -12,8 +12,9 @@ packages=(
 	clang llvm m4 libelf-dev zlib1g-dev pkg-config libclang-dev libbpf-dev
 	iproute2 ethtool python3 python3-venv
 	xdp-tools libxdp-dev libcap-ng-dev
-	# make test-kernels (tests/kernels/): the VM, its initramfs, modules.dep, the guest's ports
-	qemu-system-x86 busybox-static kmod udev
+	# make test-kernels (tests/kernels/): the VM, its initramfs, modules.dep, the guest's ports,
+	# and what virtiofsd (built from crates.io for the guest's root filesystem) links
+	qemu-system-x86 busybox-static kmod udev libseccomp-dev
 )
 
 missing=()

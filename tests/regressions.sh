@@ -43,11 +43,17 @@ cases=(
 	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
 	"unheld-prog|fixed|2|default program left with no reference: the next socket removes it (0015)"
-	"killed-holder|fixed|2|process with a socket killed (SIGKILL): the next one leaves no program (0017)"
+	"killed-holder|fixed|2|process killed (SIGKILL) with a socket: the next leaves no program (0017)"
 	"many-netns|keep|1|$many_ns namespaces x 2 queues on one UMEM under RLIMIT_NOFILE=1024"
 	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0009)"
 	"dispatcher|keep|1|dispatchers on equal ifindexes in two namespaces, one bpffs"
 )
+
+# The table's first column is 76 wide, and tests/kernels/matrix.sh reads the table.
+for c in "${cases[@]}"; do
+	IFS='|' read -r _ _ _ what <<<"$c"
+	[ ${#what} -le 76 ] || { echo "regressions.sh: row text over 76 characters: $what" >&2; exit 2; }
+done
 
 # What tests/c/oldkernel.c refuses in each of the rows that emulate an older kernel.
 declare -A refuse=([nocookie-shared]=netns_cookie [nocookie-static]=netns_cookie
@@ -167,8 +173,8 @@ verdict() {
 }
 
 rows=()
-add_row() {
-	rows+=("$1|$2|$3|$(verdict "$4" "$2" "$3")")
+add_row() { # WHAT PRISTINE PATCHED KIND [ID]
+	rows+=("$1|$2|$3|$(verdict "$4" "$2" "$3")|${5:-}")
 }
 
 only=${REGRESS_ONLY:-.*}
@@ -179,7 +185,7 @@ for c in "${cases[@]}"; do
 	p=$(run_case "$id" pristine "$queues" "$topo_id")
 	new_topo_id
 	q=$(run_case "$id" patched "$queues" "$topo_id")
-	add_row "$what" "$p" "$q" "$kind"
+	add_row "$what" "$p" "$q" "$kind" "$id"
 done
 
 # Upstream's own libxdp tests, built from each tree: nothing may get worse.
@@ -205,10 +211,23 @@ fi
 bad=0
 printf '\n%-76s %-9s %-9s %s\n' "regression test" pristine patched verdict
 printf '%s\n' "$(printf '%.0s-' {1..110})"
+failed_ids=()
 for r in "${rows[@]}"; do
-	IFS='|' read -r what p q v <<<"$r"
+	IFS='|' read -r what p q v id <<<"$r"
 	printf '%-76s %-9s %-9s %s\n' "$what" "$p" "$q" "$v"
-	case $v in fixed | ok*) ;; *) bad=$((bad + 1)) ;; esac
+	case $v in fixed | ok*) ;; *) bad=$((bad + 1)); failed_ids+=("${id:-upstream}") ;; esac
+done
+# The rows for tests/kernels/matrix.sh: what|pristine|patched|verdict.
+printf '%s\n' "${rows[@]}" | cut -d'|' -f1-4 >"$logs/rows.psv"
+# Why a row does not hold, here and not only in its log: a CI run shows the end of its output.
+for id in "${failed_ids[@]}"; do
+	for lib in pristine patched; do
+		log=$logs/$id-$lib.log
+		[ "$id" != upstream ] || log=$logs/upstream-$lib.results
+		[ -f "$log" ] || continue
+		echo "not holding: $id, $lib: the end of ${log#"$build"/}:"
+		grep -v '^libbpf: ' "$log" | tail -n 8 | sed 's/^/    /'
+	done
 done
 for c in "${cases[@]}"; do
 	IFS='|' read -r id _ <<<"$c"

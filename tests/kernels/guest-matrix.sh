@@ -43,6 +43,7 @@ stamp start
 	echo "kernel: $(uname -r)"
 	echo "accel: ${XDP_NETNS_VM_ACCEL:-unknown}"
 	echo "guest uptime at start: $(cut -d' ' -f1 /proc/uptime) s"
+	echo "root filesystem: $(awk '$2 == "/" { print $3 }' /proc/mounts | tail -n 1)"
 	echo "REGRESS_CYCLES=${REGRESS_CYCLES:-1000}"
 	ns=xnetns-kenv
 	ip netns del "$ns" 2>/dev/null

@@ -193,12 +193,18 @@ rows() {
 	else
 		echo "the guest finished its work|-|FAIL|DID NOT FINISH"
 	fi
-	if grep -q '^-----------' "$out/regressions.txt" 2>/dev/null; then
+	# (a row on every kernel, so that one without the table does not make the others MISSING)
+	if [ -s "$out/regression-logs/rows.psv" ]; then
+		echo "regressions.sh printed its table|-|PASS|ok"
+		cat "$out/regression-logs/rows.psv"
+	elif grep -q '^-----------' "$out/regressions.txt" 2>/dev/null; then
+		echo "regressions.sh printed its table|-|PASS|ok"
 		table_rows "$out/regressions.txt"
 	else
 		echo "regressions.sh printed its table|-|FAIL|NO TABLE"
 	fi
 	if [ -s "$out/xdp-path.txt" ]; then
+		echo "xdp-path.sh|-|PASS|ok"
 		xdp_rows "$out/xdp-path.txt"
 	else
 		echo "xdp-path.sh|-|FAIL|NO RESULT"
@@ -253,9 +259,10 @@ declare -A kbad
 	done
 	echo
 	for k in $kernels; do
-		printf 'kernel %s (%s): %s rows not ok; %s s in the VM, of which %s s to boot\n' "$k" \
-			"$(awk -v n="$k" '$1 == n {print $3 "=" $4}' "$here/kernels.conf")" \
-			"${kbad[$k]:-0}" "${wall[$k]}" "${boot[$k]:-?}"
+		printf 'kernel %s (%s): %s rows not ok; %s s in the VM, of which %s s to boot; root over %s\n' \
+			"$k" "$(awk -v n="$k" '$1 == n {print $3 "=" $4}' "$here/kernels.conf")" \
+			"${kbad[$k]:-0}" "${wall[$k]}" "${boot[$k]:-?}" \
+			"$(sed -n 's/^root filesystem: //p' "$B/matrix/$k/env.txt" 2>/dev/null)"
 		[ "${kbad[$k]:-0}" = 0 ] || bad=$((bad + 1))
 	done
 	echo "host build: ${t_build} s; whole matrix: $(($(date +%s) - t0)) s; accel: $(sed -n 2p "$kernels_dir/accel" 2>/dev/null)"
@@ -267,6 +274,26 @@ for k in $kernels; do
 	for what in "${order[@]}"; do
 		case ${verdict[$what:$k]:-MISSING} in ok* | fixed) ;; *) bad=$((bad + 1)); break ;; esac
 	done
+done
+# Why, at the end of the output (a CI run shows its end): each row that does not hold, with
+# what its log says.
+for k in $kernels; do
+	out=$B/matrix/$k
+	for what in "${order[@]}"; do
+		v=${verdict[$what:$k]:-MISSING}
+		case $v in ok* | fixed) continue ;; esac
+		echo "not ok on $k: $what: $v"
+		case $what in
+		"the guest finished its work")
+			tail -n 5 "$out/console.log" 2>/dev/null | sed 's/^/    /' ;;
+		"rust "*)
+			f=$out/rust-$(sed 's|^rust \([^/]*\)/\([^:]*\):.*|\1-\2|' <<<"$what").txt
+			grep -E 'panicked|assert|left:|right:|Error|error:' "$f" 2>/dev/null |
+				grep -v '^libbpf: ' | head -n 8 | sed 's/^/    /' ;;
+		esac
+	done
+	sed -n '/^not holding: /,/^$/p' "$out/regressions.txt" 2>/dev/null | head -n 40
+	grep -h 'FAIL\|not ok' "$out/xdp-path.txt" 2>/dev/null | grep -v '^AF_XDP\|^delete' | head -n 5
 done
 if [ $bad = 0 ]; then
 	echo "matrix: every row holds on every kernel ($kernels)"

@@ -40,8 +40,14 @@ pub fn bind_flags(copy: bool, zero_copy: bool) -> Result<BindFlags, String> {
 }
 
 /// A TX ring whose occupancy is tracked, so that frames go in strictly in order: never more
-/// is handed to the ring than is sure to fit (ring size minus frames submitted and not yet
-/// completed), so `TxQueue::produce` always takes the whole batch.
+/// is handed to the ring than is sure to fit, so `TxQueue::produce` always takes the whole
+/// batch.
+///
+/// Frames submitted and not yet completed alone are not such a bound: in copy mode the kernel
+/// sends at most a batch per `sendto()` and may give the batch's completions before it
+/// publishes its TX consumer index (it does so on the next call), so the completions of up to
+/// a batch can be back while their TX entries still look taken. [`OrderedTx::room`] asks the
+/// ring as well.
 pub struct OrderedTx {
     /// The ring.
     pub tx: TxQueue,
@@ -62,9 +68,11 @@ impl OrderedTx {
         }
     }
 
-    /// Free entries for sure.
-    pub fn room(&self) -> usize {
-        u64::from(self.size).saturating_sub(self.outstanding) as usize
+    /// Free entries for sure: the fewer of the entries not taken by frames in flight and the
+    /// ring's own free count.
+    pub fn room(&mut self) -> usize {
+        let untaken = u64::from(self.size).saturating_sub(self.outstanding) as u32;
+        self.tx.free_entries(untaken).min(untaken) as usize
     }
 
     /// Submit frames from the front of `queue` (oldest first) in order, as many as surely
@@ -75,7 +83,7 @@ impl OrderedTx {
             return 0;
         }
         // `TxQueue::produce` takes frames from the end of a vector. It takes them all, since
-        // `room` is a lower bound of the ring's free entries.
+        // `room` is a lower bound of the ring's free entries (they only grow until we produce).
         let sent = if n == queue.len() {
             self.tx.produce(queue)
         } else {
