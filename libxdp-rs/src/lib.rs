@@ -30,7 +30,8 @@
 //!     rx.consume(&mut batch, 64);
 //!     // Send everything received back out of the same device.
 //!     tx.produce(&mut batch);
-//!     tx.wakeup()?;
+//!     // Have the kernel send all of it (copy mode sends 32 per wakeup()).
+//!     tx.kick()?;
 //!     // Recycle sent frames into the fill ring.
 //!     comp.consume(&mut frames, 64);
 //!     fill.produce(&mut frames);

@@ -211,6 +211,16 @@ impl<T: Desc> RawProducer<T> {
         // SAFETY: `flags` is valid (constructor contract).
         unsafe { (*self.flags).load(Ordering::Relaxed) & sys::XDP_RING_NEED_WAKEUP != 0 }
     }
+
+    /// Entries produced that the consumer has not released, by the index it published last
+    /// (read now; the free room is refreshed with it).
+    #[inline]
+    pub fn pending(&mut self) -> u32 {
+        // SAFETY: `consumer` is valid (constructor contract). Acquire as in `free_from`.
+        let cons = unsafe { (*self.consumer).load(Ordering::Acquire) };
+        self.cached_cons = cons.wrapping_add(self.size);
+        self.prod.wrapping_sub(cons)
+    }
 }
 
 impl<T: Desc> RawConsumer<T> {
@@ -388,6 +398,21 @@ fn desc_addr(addr: u64) -> u64 {
 }
 
 fn sendto_wakeup(inner: &SocketInner) -> Result<()> {
+    sendto_kick(inner).map(|_| ())
+}
+
+/// What the kernel answered a TX kick.
+#[derive(Debug, PartialEq, Eq)]
+enum KickAnswer {
+    /// It went through the ring (copy mode: took everything), or woke the driver.
+    Done,
+    /// `EAGAIN`: more is pending (copy mode's batch limit) or the completion ring is full.
+    More,
+    /// `EBUSY`, `ENOBUFS`, `ENETDOWN`: not now.
+    NotNow,
+}
+
+fn sendto_kick(inner: &SocketInner) -> Result<KickAnswer> {
     // SAFETY: a zero-length sendto without address on the socket's open descriptor.
     let rc = unsafe {
         libc::sendto(
@@ -400,14 +425,20 @@ fn sendto_wakeup(inner: &SocketInner) -> Result<()> {
         )
     };
     if rc >= 0 {
-        return Ok(());
+        return Ok(KickAnswer::Done);
     }
     let e = io::Error::last_os_error();
     match e.raw_os_error() {
-        Some(libc::EAGAIN | libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN) => Ok(()),
+        Some(libc::EAGAIN) => Ok(KickAnswer::More),
+        Some(libc::EBUSY | libc::ENOBUFS | libc::ENETDOWN) => Ok(KickAnswer::NotNow),
         _ => Err(inner.io_error("sendto (wakeup)", e)),
     }
 }
+
+/// The fewest descriptors the kernel's copy mode sends per `sendto()` when more are there
+/// (`TX_BATCH_SIZE`: 16 up to Linux 5.10, 32 after; since 6.17 a socket's TX budget can only
+/// be set higher).
+const KERNEL_TX_BATCH_MIN: u32 = 16;
 
 /// Frames may move from the queue of socket `from` to one of socket `to` only on one UMEM.
 /// Inlined: it runs for every batch a forwarder moves, and is one comparison but for the
@@ -801,10 +832,45 @@ impl TxQueue {
         self.ring.needs_wakeup()
     }
 
-    /// Kick the kernel to send: `sendto(fd, NULL, 0, MSG_DONTWAIT)`, ignoring `EAGAIN`,
-    /// `EBUSY`, `ENOBUFS` and `ENETDOWN` (try again later).
+    /// Kick the kernel to send: one `sendto(fd, NULL, 0, MSG_DONTWAIT)`, ignoring `EAGAIN`,
+    /// `EBUSY`, `ENOBUFS` and `ENETDOWN` (try again later). In copy mode one call sends at most
+    /// a batch of 32 descriptors (16 up to Linux 5.10); [`kick`](TxQueue::kick) sends all.
     pub fn wakeup(&self) -> Result<()> {
         sendto_wakeup(&self.socket)
+    }
+
+    /// Descriptors produced that the kernel has not taken yet; 0 when it took all of them.
+    ///
+    /// It counts by the consumer index the kernel published last, and the kernel publishes
+    /// that after a run of descriptors, not after each: so this may still count some that are
+    /// on their way (even with their completions back), never fewer than are left.
+    #[inline]
+    pub fn pending(&mut self) -> u32 {
+        self.ring.pending()
+    }
+
+    /// Have the kernel send everything produced; returns what is still
+    /// [`pending`](TxQueue::pending) after it, 0 when the kernel took it all.
+    ///
+    /// In copy mode one `sendto()` sends at most a batch (32 descriptors; 16 up to Linux 5.10)
+    /// and answers `EAGAIN` when more are left; this calls it again while the kernel answers
+    /// so, a call per batch of what was pending and one more.
+    /// What is left over waits for the completion ring, which was full (consume completions,
+    /// then kick again), or for a device that was busy or down. In zero-copy mode one call
+    /// wakes the driver, which sends on its own; nothing is called when nothing is pending.
+    pub fn kick(&mut self) -> Result<u32> {
+        let mut left = self.ring.pending();
+        // A call per batch, and one more to learn that the ring is through.
+        let mut calls = left / KERNEL_TX_BATCH_MIN + 2;
+        while left > 0 && calls > 0 {
+            calls -= 1;
+            let answer = sendto_kick(&self.socket)?;
+            left = self.ring.pending();
+            if answer != KickAnswer::More {
+                break;
+            }
+        }
+        Ok(left)
     }
 }
 

@@ -122,10 +122,13 @@ proptest! {
             let c = r.shared.consumer.load(Ordering::Relaxed);
             prop_assert_eq!(p.wrapping_sub(c) as usize, model.len());
             prop_assert!(p.wrapping_sub(c) <= size);
+            // What the producer sees as pending is what the model holds.
+            prop_assert_eq!(r.prod.pending() as usize, model.len());
         }
         // Drain: nothing lost, nothing duplicated.
         out.clear();
         r.cons.pop_into(&mut out, usize::MAX);
+        prop_assert_eq!(r.prod.pending(), 0);
         prop_assert_eq!(out, model.into_iter().collect::<Vec<_>>());
         prop_assert_eq!(
             r.shared.producer.load(Ordering::Relaxed),

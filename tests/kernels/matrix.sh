@@ -67,7 +67,8 @@ build() {
 	# forwarding test runs.
 	export CARGO_TARGET_DIR=$B/target
 	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
-		-p libxdp-rs --test netns_sockets --test forward >"$B/kernels/cargo.json" || return 1
+		-p libxdp-rs --test netns_sockets --test forward --test tx_kick \
+		>"$B/kernels/cargo.json" || return 1
 	cargo build --examples -p libxdp-rs || return 1
 	echo "$PATH" >"$B/kernels/host-path"
 	{ command -v cargo; rustup which cargo 2>/dev/null; } | sort -u >"$B/kernels/host-cargo"
@@ -84,8 +85,8 @@ build() {
 		        crate = os.path.relpath(os.path.dirname(os.path.dirname(m["target"]["src_path"])), top)
 		        print(crate, m["target"]["name"], m["executable"])
 	EOF
-	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 3 ] || {
-		echo "matrix: expected 3 Rust test binaries, cargo gave:" >&2
+	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 4 ] || {
+		echo "matrix: expected 4 Rust test binaries, cargo gave:" >&2
 		cat "$B/kernels/rust-tests.list" >&2
 		return 1
 	}
