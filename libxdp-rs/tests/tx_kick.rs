@@ -44,12 +44,31 @@ fn completions(
     }
 }
 
-fn copy_mode() -> BindFlags {
-    BindFlags {
-        copy: true,
-        zero_copy: false,
-        need_wakeup: true,
-    }
+/// A UMEM of `frames` frames with a completion ring of `comp` entries, and a TX-only socket in
+/// copy mode on `outer` with a TX ring of `tx` entries.
+fn tx_socket(
+    topo: &Topology,
+    frames: u32,
+    comp: u32,
+    tx: u32,
+) -> (Umem, Vec<Frame>, TxQueue, CompletionQueue) {
+    let (umem, free) = Umem::builder()
+        .frame_count(frames)
+        .comp_size(comp)
+        .build()
+        .expect("UMEM");
+    let parts = Socket::builder(topo.outer_dev(), 0)
+        .rx(false)
+        .tx_size(tx)
+        .bind_flags(BindFlags {
+            copy: true,
+            zero_copy: false,
+            need_wakeup: true,
+        })
+        .build(&umem)
+        .expect("TX socket")
+        .split();
+    (umem, free, parts.tx.unwrap(), parts.comp.unwrap())
 }
 
 #[test]
@@ -58,19 +77,7 @@ fn kick_sends_all_that_wakeup_leaves_pending() {
         return;
     }
     let topo = Topology::up(1).expect("topology up");
-    let (umem, mut free) = Umem::builder()
-        .frame_count(4096)
-        .comp_size(2048)
-        .build()
-        .expect("UMEM");
-    let parts = Socket::builder(topo.outer_dev(), 0)
-        .rx(false)
-        .tx_size(2048)
-        .bind_flags(copy_mode())
-        .build(&umem)
-        .expect("TX socket")
-        .split();
-    let (mut tx, mut comp) = (parts.tx.unwrap(), parts.comp.unwrap());
+    let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 4096, 2048, 2048);
 
     // One wakeup: one batch goes, the rest stays (nobody else kicks in copy mode).
     produce(&umem, &mut tx, &mut free, 1000);
@@ -100,19 +107,7 @@ fn kick_says_what_a_full_completion_ring_leaves() {
     let topo = Topology::up(1).expect("topology up");
     // A completion ring of 64 for a TX ring of 512: a kick can send 64 at most, until
     // completions are consumed.
-    let (umem, mut free) = Umem::builder()
-        .frame_count(1024)
-        .comp_size(64)
-        .build()
-        .expect("UMEM");
-    let parts = Socket::builder(topo.outer_dev(), 0)
-        .rx(false)
-        .tx_size(512)
-        .bind_flags(copy_mode())
-        .build(&umem)
-        .expect("TX socket")
-        .split();
-    let (mut tx, mut comp) = (parts.tx.unwrap(), parts.comp.unwrap());
+    let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 1024, 64, 512);
 
     produce(&umem, &mut tx, &mut free, 500);
     let left = tx.kick().expect("kick");
