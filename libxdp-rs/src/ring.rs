@@ -591,14 +591,6 @@ impl FillQueue {
         }
     }
 
-    /// Free entries of the ring: the kernel's index is read only when fewer than `want` are
-    /// known to be free, so the answer may be below the true count, never above it (the
-    /// kernel only frees entries until this side produces). As `xsk_prod_nb_free()`.
-    #[inline]
-    pub fn free_entries(&mut self, want: u32) -> u32 {
-        self.ring.free(want)
-    }
-
     /// Whether the kernel wants a wakeup (`poll`/`recvfrom`) to see new fill entries (only
     /// with [`BindFlags::need_wakeup`](crate::BindFlags)).
     #[inline]

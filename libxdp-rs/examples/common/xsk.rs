@@ -44,10 +44,9 @@ pub fn bind_flags(copy: bool, zero_copy: bool) -> Result<BindFlags, String> {
 /// batch.
 ///
 /// Frames submitted and not yet completed alone are not such a bound: in copy mode the kernel
-/// sends at most a batch per `sendto()` and may give the batch's completions before it
-/// publishes its TX consumer index (it does so on the next call), so the completions of up to
-/// a batch can be back while their TX entries still look taken. [`OrderedTx::room`] asks the
-/// ring as well.
+/// sends at most a batch per `sendto()` and publishes its TX consumer index only after a run
+/// of descriptors, so completions can be back while their TX entries still look taken.
+/// [`OrderedTx::room`] asks the ring as well.
 pub struct OrderedTx {
     /// The ring.
     pub tx: TxQueue,
