@@ -31,8 +31,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Opt, Usage};
-use libxdp_rs::{CompletionQueue, FillQueue, Frame, RxQueue, Socket, Umem};
-use xsk::OrderedTx;
+use libxdp_rs::{CompletionQueue, FillQueue, Frame, RxQueue, Socket, TxQueue, Umem};
 
 const USAGE: Usage = Usage {
     prog: "forward",
@@ -146,8 +145,10 @@ struct QueueLoop {
     queue: u32,
     rx: RxQueue,
     fill: FillQueue,
-    tx: OrderedTx,
+    tx: TxQueue,
     comp: CompletionQueue,
+    /// Frames forwarded whose completion has not come back yet.
+    in_flight: u64,
     /// Free frames the fill ring had no room for yet.
     free: Vec<Frame>,
     batch: usize,
@@ -177,7 +178,7 @@ impl QueueLoop {
             let stopping = common::stop_requested();
             if stopping {
                 let deadline = *drain_deadline.get_or_insert(Instant::now() + DRAIN);
-                if self.tx.outstanding == 0 || Instant::now() > deadline {
+                if self.in_flight == 0 || Instant::now() > deadline {
                     break;
                 }
             }
@@ -187,25 +188,25 @@ impl QueueLoop {
             // room for join the free frames, which go in as room appears.
             let done = self.comp.recycle_to(&mut self.fill, usize::MAX)?
                 + self.comp.consume(&mut self.free, usize::MAX);
-            self.tx.completed(done);
+            self.in_flight -= done as u64;
             progress |= done > 0;
             if !self.free.is_empty() {
                 progress |= self.fill.produce(&mut self.free) > 0;
             }
 
             // Forward by descriptor, straight from the RX ring onto the TX ring: a batch at
-            // most, and never more than the TX ring surely has room for, so that a full TX
-            // ring pushes back to the RX ring (and from there, in the kernel, to the sender or
-            // to drops).
-            let room = self.tx.room().min(self.batch);
+            // most, and only what the TX ring has room for, so that a full TX ring pushes back
+            // to the RX ring (and from there, in the kernel, to the sender or to drops).
+            let batch = self.batch as u32;
+            let room = self.tx.free_entries(batch).min(batch) as usize;
             if !stopping && room > 0 {
-                let n = self.rx.forward_to(&mut self.tx.tx, room)?;
+                let n = self.rx.forward_to(&mut self.tx, room)?;
                 if n > 0 {
                     progress = true;
                     let now = Instant::now();
                     first_rx.get_or_insert(now);
                     last_tx = Some(now);
-                    self.tx.outstanding += n as u64;
+                    self.in_flight += n as u64;
                     total += n as u64;
                     self.counters.rx.store(total, Ordering::Relaxed);
                     self.counters.tx.store(total, Ordering::Relaxed);
@@ -215,13 +216,15 @@ impl QueueLoop {
                     }
                 }
             }
+            // Everything forwarded goes now (copy mode sends 32 per sendto(); kick() repeats
+            // it); what a full completion ring holds back goes after the next recycle.
             self.tx.kick()?;
 
             if !progress {
                 // Idle: wait for frames (briefly when completions are still due), or for
                 // room on a full TX ring.
                 if room > 0 && !stopping {
-                    let timeout = if self.tx.outstanding > 0 { 1 } else { 100 };
+                    let timeout = if self.in_flight > 0 { 1 } else { 100 };
                     if let Err(e) = self.rx.poll(timeout) {
                         eprintln!("forward: queue {}: {e}", self.queue);
                     }
@@ -236,7 +239,7 @@ impl QueueLoop {
             tx: total,
             first_rx,
             last_tx,
-            unfinished: self.tx.outstanding,
+            unfinished: self.in_flight,
         })
     }
 }
@@ -290,8 +293,9 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             queue: q,
             rx: i.rx.ok_or_else(|| missing("ingress RX ring"))?,
             fill,
-            tx: OrderedTx::new(e.tx.ok_or_else(|| missing("egress TX ring"))?, c.ring),
+            tx: e.tx.ok_or_else(|| missing("egress TX ring"))?,
             comp: e.comp.ok_or_else(|| missing("egress completion ring"))?,
+            in_flight: 0,
             free,
             batch: c.batch,
             counters: Arc::new(Counters::default()),

@@ -23,8 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Opt, Pacer, Usage};
-use libxdp_rs::{CompletionQueue, FillQueue, Frame, Socket, Umem};
-use xsk::OrderedTx;
+use libxdp_rs::{CompletionQueue, FillQueue, Frame, Socket, TxQueue, Umem};
 
 const USAGE: Usage = Usage {
     prog: "txonly",
@@ -61,6 +60,11 @@ const USAGE: Usage = Usage {
             help: "frames per second in all (default 0: as fast as possible)",
         },
         Opt {
+            name: "bursts",
+            value: None,
+            help: "send whole batches at once, --rate on average (default: spread out)",
+        },
+        Opt {
             name: "size",
             value: Some("BYTES"),
             help: "frame length without FCS, 38..=1514 (default 64)",
@@ -86,6 +90,7 @@ struct Config {
     count: u64,
     batch: usize,
     rate: Option<u64>,
+    bursts: bool,
     size: usize,
     duration: Option<Duration>,
     ring: u32,
@@ -102,6 +107,7 @@ fn config() -> Result<Config, String> {
         count: a.count("count", 0, 0..=u64::MAX)?,
         batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
         rate: Some(a.count("rate", 0, 0..=u64::MAX)?).filter(|&r| r > 0),
+        bursts: a.flag("bursts"),
         size: a.count(
             "size",
             64,
@@ -115,7 +121,7 @@ fn config() -> Result<Config, String> {
 
 struct Queue {
     id: u32,
-    tx: OrderedTx,
+    tx: TxQueue,
     comp: CompletionQueue,
     free: Vec<Frame>,
     /// Frames to send in all (`u64::MAX`: no limit).
@@ -152,7 +158,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
         };
         queues.push(Queue {
             id: q,
-            tx: OrderedTx::new(p.tx.ok_or_else(|| missing("TX ring"))?, c.ring),
+            tx: p.tx.ok_or_else(|| missing("TX ring"))?,
             comp: p.comp.ok_or_else(|| missing("completion ring"))?,
             free: frames.split_off(frames.len() - per_queue as usize),
             target: if c.count == 0 {
@@ -182,6 +188,9 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
 
     let start = Instant::now();
     let mut pacer = Pacer::new(c.rate, c.batch as u64);
+    if c.bursts {
+        pacer = pacer.in_bursts();
+    }
     let mut building: Vec<Frame> = Vec::with_capacity(c.batch);
     let mut drain_deadline: Option<Instant> = None;
     let mut round = 0usize;
@@ -192,7 +201,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
         }
         let stopping = common::stop_requested();
         let all_submitted = queues.iter().all(|q| q.next_seq >= q.target);
-        let in_flight: u64 = queues.iter().map(|q| q.tx.outstanding).sum();
+        let in_flight: u64 = queues.iter().map(|q| q.next_seq - q.sent).sum();
         if (stopping || all_submitted) && in_flight == 0 {
             break;
         }
@@ -209,17 +218,16 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
         let (a, b) = queues.split_at_mut(first);
         for q in b.iter_mut().chain(a.iter_mut()) {
             let done = q.comp.consume(&mut q.free, usize::MAX);
-            q.tx.completed(done);
             q.sent += done as u64;
             progress |= done > 0;
             if stopping {
                 q.tx.kick()?;
                 continue;
             }
+            let batch = c.batch as u32;
             let want = (q.target - q.next_seq)
-                .min(c.batch as u64)
                 .min(q.free.len() as u64)
-                .min(q.tx.room() as u64);
+                .min(u64::from(q.tx.free_entries(batch).min(batch)));
             let n = pacer.allowance(want, now);
             for _ in 0..n {
                 let mut f = q.free.pop().expect("counted above");
@@ -229,7 +237,8 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
                 q.next_seq += 1;
                 building.push(f);
             }
-            let went = q.tx.submit(&mut building) as u64;
+            // All fit: no more were built than the ring had room for.
+            let went = q.tx.produce(&mut building) as u64;
             debug_assert!(building.is_empty());
             pacer.sent(went);
             progress |= went > 0;

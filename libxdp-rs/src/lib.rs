@@ -18,23 +18,28 @@
 //! ```no_run
 //! use libxdp_rs::{Netns, Socket, Umem};
 //!
-//! let ns = Netns::named("blue")?;
-//! let (umem, mut frames) = Umem::builder().netns(ns.try_clone()?).build()?;
-//! let parts = Socket::builder("veth1", 0).netns(ns).build(&umem)?.split();
-//! let (mut fill, mut rx) = (parts.fill.unwrap(), parts.rx.unwrap());
-//! let (mut tx, mut comp) = (parts.tx.unwrap(), parts.comp.unwrap());
+//! // One UMEM for both devices; its first socket must be in its namespace.
+//! let (umem, mut free) = Umem::builder().frame_count(4096).build()?;
+//! // Receive on outer (this namespace), send out of inner: equal ifindexes are fine.
+//! let outer = Socket::builder("outer", 0).tx(false).build(&umem)?.split();
+//! let inner = Socket::builder("inner", 0)
+//!     .netns(Netns::named("inner-ns")?)
+//!     .rx(false) // TX only: no XDP program on inner
+//!     .build(&umem)?
+//!     .split();
+//! let (mut fill, mut rx) = (outer.fill.unwrap(), outer.rx.unwrap());
+//! let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp.unwrap());
+//!
+//! let mut frames: Vec<_> = free.drain(..2048).collect();
 //! fill.produce(&mut frames);
-//! let mut batch = Vec::new();
+//! let mut batch = Vec::with_capacity(64);
 //! loop {
 //!     rx.poll(100)?;
-//!     rx.consume(&mut batch, 64);
-//!     // Send everything received back out of the same device.
-//!     tx.produce(&mut batch);
-//!     // Have the kernel send all of it (copy mode sends 32 per wakeup()).
-//!     tx.kick()?;
-//!     // Recycle sent frames into the fill ring.
-//!     comp.consume(&mut frames, 64);
-//!     fill.produce(&mut frames);
+//!     rx.consume(&mut batch, 64); // received on outer ...
+//!     tx.produce(&mut batch); // ... sent out of inner, same buffers, in order
+//!     tx.kick()?; // the kernel sends all of it (copy mode: 32 per sendto())
+//!     comp.consume(&mut frames, 64); // sent frames come back ...
+//!     fill.produce(&mut frames); // ... to receive into again
 //! }
 //! # Ok::<(), libxdp_rs::Error>(())
 //! ```

@@ -391,6 +391,16 @@ fn own_tail(frames: &[Frame], umem: u64, max: usize) -> usize {
         .count()
 }
 
+/// How many frames at the start of `frames`, at most `max`, belong to the UMEM `umem`.
+#[inline]
+fn own_head(frames: &[Frame], umem: u64, max: usize) -> usize {
+    frames
+        .iter()
+        .take(max)
+        .take_while(|f| f.umem_id() == umem)
+        .count()
+}
+
 /// The UMEM address in a descriptor with the unaligned-mode offset (bits 48..) folded in.
 #[inline]
 fn desc_addr(addr: u64) -> u64 {
@@ -556,6 +566,9 @@ impl FillQueue {
 
     /// Move as many frames as fit from the end of `frames` into the ring (one publish).
     /// Returns how many. Frames of another UMEM stop the batch and stay in `frames`.
+    ///
+    /// From the end, unlike [`TxQueue::produce`]: which free frame the kernel receives into
+    /// does not matter, and a pool of thousands of free frames then needs no moving.
     #[inline]
     pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
         // Ask the ring for room first and look at no more frames than fit: a caller may hold
@@ -763,23 +776,21 @@ impl TxQueue {
         }
     }
 
-    /// Move as many frames as fit from the end of `frames` into the ring (one publish), to be
-    /// sent with their current address and length. Returns how many. Frames of another UMEM
-    /// stop the batch and stay in `frames`. Call [`wakeup`](TxQueue::wakeup) when
-    /// [`needs_wakeup`](TxQueue::needs_wakeup) says so (or always, without the need_wakeup
-    /// bind flag).
+    /// Move as many frames as fit from the front of `frames` into the ring (one publish), in
+    /// order, to be sent with their current address and length; those that do not fit stay in
+    /// `frames`, in order, to go first next time. Returns how many went. A frame of another
+    /// UMEM stops the batch and stays in `frames`. Then have the kernel send them:
+    /// [`kick`](TxQueue::kick).
     #[inline]
     pub fn produce(&mut self, frames: &mut Vec<Frame>) -> usize {
-        // Ask the ring for room first and look at no more frames than fit: a caller may hold
-        // thousands of free frames, and this runs for every batch.
+        // Ask the ring for room first and look at no more frames than fit.
         let want = frames.len().min(self.size as usize) as u32;
         // Free room only grows until we produce, so all n fit below.
         let room = self.ring.free(want).min(want) as usize;
-        let n = own_tail(frames, self.umem.id, room);
-        let start = frames.len() - n;
-        let tail = &frames[start..];
+        let n = own_head(frames, self.umem.id, room);
+        let head = &frames[..n];
         let done = self.ring.produce_with(n as u32, |i| {
-            let f = &tail[i as usize];
+            let f = &head[i as usize];
             XdpDesc {
                 addr: f.addr(),
                 len: f.len(),
@@ -787,7 +798,9 @@ impl TxQueue {
             }
         }) as usize;
         debug_assert_eq!(done, n);
-        frames.truncate(start);
+        // All went (the usual case): nothing to move. Otherwise the rest moves to the front,
+        // a copy of what did not fit, which the ring will take before anything newer.
+        frames.drain(..n);
         n
     }
 

@@ -1,4 +1,5 @@
-//! `TxQueue::kick` sends everything produced, and says what is left (needs root).
+//! `TxQueue::kick` sends everything produced, and says what is left; `TxQueue::produce` keeps
+//! order when the ring is full (needs root).
 //!
 //! A TX-only socket in copy mode on `outer` (root namespace) of the equal-ifindex topology;
 //! what it sends goes to `inner`, whose stack drops it (no addresses, no IPv6). Copy mode sends
@@ -10,17 +11,18 @@ use std::time::{Duration, Instant};
 use libxdp_rs::{BindFlags, CompletionQueue, Frame, Socket, TxQueue, Umem};
 use xdp_netns_harness::{require_root, TestFrame, Topology};
 
+/// Write test frame `seq` into `frame`.
+fn write_test_frame(umem: &Umem, frame: &mut Frame, seq: u32) {
+    let bytes = TestFrame { tag: 0x4b, seq }.encode();
+    umem.buffer_mut(frame)[..bytes.len()].copy_from_slice(&bytes);
+    frame.set_len(bytes.len() as u32).expect("frame length");
+}
+
 /// Produce `n` test frames from `free` into `tx` (all fit).
 fn produce(umem: &Umem, tx: &mut TxQueue, free: &mut Vec<Frame>, n: usize) {
     let mut batch: Vec<Frame> = free.drain(free.len() - n..).collect();
     for (seq, f) in batch.iter_mut().enumerate() {
-        let bytes = TestFrame {
-            tag: 0x4b,
-            seq: seq as u32,
-        }
-        .encode();
-        umem.buffer_mut(f)[..bytes.len()].copy_from_slice(&bytes);
-        f.set_len(bytes.len() as u32).expect("frame length");
+        write_test_frame(umem, f, seq as u32);
     }
     assert_eq!(tx.produce(&mut batch), n, "the TX ring takes all {n}");
 }
@@ -134,4 +136,35 @@ fn kick_says_what_a_full_completion_ring_leaves() {
     }
     done += completions(&mut comp, &mut free, 500 - done, Duration::from_secs(5));
     assert_eq!(done, 500, "completions of all 500 frames");
+}
+
+/// `TxQueue::produce` takes frames from the front, in order, and leaves the rest at the front
+/// of the vector, in order, to go next: a full ring never lets newer frames overtake older ones.
+#[test]
+fn produce_sends_oldest_first_when_the_ring_is_full() {
+    if !require_root("produce_sends_oldest_first_when_the_ring_is_full") {
+        return;
+    }
+    let topo = Topology::up(1).expect("topology up");
+    let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 1024, 1024, 64);
+
+    let mut queued: Vec<Frame> = free.drain(free.len() - 100..).collect();
+    for (seq, f) in queued.iter_mut().enumerate() {
+        write_test_frame(&umem, f, seq as u32);
+    }
+    let order: Vec<u64> = queued.iter().map(Frame::addr).collect();
+    assert_eq!(tx.produce(&mut queued), 64, "a ring of 64 takes 64");
+    let left: Vec<u64> = queued.iter().map(Frame::addr).collect();
+    assert_eq!(left, order[64..], "the 36 newest stay, in order");
+
+    assert_eq!(tx.kick().expect("kick"), 0);
+    let mut sent = Vec::new();
+    completions(&mut comp, &mut sent, 64, Duration::from_secs(5));
+    assert_eq!(tx.produce(&mut queued), 36);
+    assert!(queued.is_empty());
+    assert_eq!(tx.kick().expect("kick"), 0);
+    completions(&mut comp, &mut sent, 36, Duration::from_secs(5));
+    // Copy mode completes in the order it sent.
+    let done: Vec<u64> = sent.iter().map(|f| f.addr()).collect();
+    assert_eq!(done, order, "sent oldest first");
 }

@@ -30,6 +30,8 @@ if [ "${XDP_NETNS_VM_ACCEL:-}" = tcg ]; then
 	export XDP_FORWARD_COUNT=${XDP_FORWARD_COUNT:-20000}
 	export XDP_FORWARD_RATE=${XDP_FORWARD_RATE:-10000}
 	export XDP_FORWARD_RUNS=${XDP_FORWARD_RUNS:-2}
+	export XDP_README_LOOP_COUNT=${XDP_README_LOOP_COUNT:-50000}
+	export XDP_README_LOOP_RATE=${XDP_README_LOOP_RATE:-10000}
 fi
 
 stamp() { echo "$(date +%s) $(cut -d' ' -f1 /proc/uptime) $*" >>"$out/times.txt"; }

@@ -10,7 +10,7 @@
 # guests at a time (default 1; see below); KERN_BUILD
 # (relative to the repository, default build/kern) is the build tree, apart from the default build/ so that a matrix and
 # the ordinary suite never share files; VM_ACCEL, VM_MEMORY, VM_TIMEOUT go to run-in-vm.sh;
-# REGRESS_CYCLES and XDP_FORWARD_* to the guest (shortened by default under TCG).
+# REGRESS_CYCLES, XDP_FORWARD_* and XDP_README_LOOP_* to the guest (shortened by default under TCG).
 #
 # Everything is built on the host first (both libraries, the C tests, upstream's tests, the
 # Rust test binaries and examples); the guests only run. Prints one table, row x kernel, each

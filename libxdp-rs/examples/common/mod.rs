@@ -566,11 +566,13 @@ impl SinkStats {
 // Pacing
 
 /// Spreads sending over time at `rate` frames per second (`None`: as fast as possible),
-/// allowing bursts of up to `burst` frames.
+/// allowing bursts of up to `burst` frames; [`in_bursts`](Pacer::in_bursts) sends whole bursts
+/// only.
 #[derive(Debug)]
 pub struct Pacer {
     rate: Option<f64>,
     burst: u64,
+    whole_bursts: bool,
     start: Instant,
     sent: u64,
 }
@@ -581,18 +583,32 @@ impl Pacer {
         Pacer {
             rate: rate.filter(|&r| r > 0).map(|r| r as f64),
             burst: burst.max(1),
+            whole_bursts: false,
             start: Instant::now(),
             sent: 0,
         }
     }
 
-    /// How many frames may go now (at most `want`).
+    /// Let frames go only a whole request at a time (a burst, when asked for `burst`): traffic
+    /// as bursty as the rate allows, rather than smoothed out.
+    pub fn in_bursts(mut self) -> Pacer {
+        self.whole_bursts = true;
+        self
+    }
+
+    /// How many frames may go now (at most `want`; with [`in_bursts`](Pacer::in_bursts)
+    /// `want` or none).
     pub fn allowance(&self, want: u64, now: Instant) -> u64 {
         match self.rate {
             None => want,
             Some(r) => {
                 let due = (now.duration_since(self.start).as_secs_f64() * r) as u64 + self.burst;
-                due.saturating_sub(self.sent).min(want)
+                let may = due.saturating_sub(self.sent).min(want);
+                if self.whole_bursts && may < want {
+                    0
+                } else {
+                    may
+                }
             }
         }
     }
@@ -602,12 +618,14 @@ impl Pacer {
         self.sent += n;
     }
 
-    /// How long until the next frame may go (zero when one may go now).
+    /// How long until the next frame (the next burst, with [`in_bursts`](Pacer::in_bursts))
+    /// may go; zero when it may go now.
     pub fn wait(&self, now: Instant) -> Duration {
+        let next = if self.whole_bursts { self.burst } else { 1 };
         match self.rate {
-            Some(r) if self.allowance(1, now) == 0 => {
-                let next = (self.sent + 1).saturating_sub(self.burst) as f64 / r;
-                Duration::from_secs_f64(next).saturating_sub(now.duration_since(self.start))
+            Some(r) if self.allowance(next, now) == 0 => {
+                let at = (self.sent + next).saturating_sub(self.burst) as f64 / r;
+                Duration::from_secs_f64(at).saturating_sub(now.duration_since(self.start))
             }
             _ => Duration::ZERO,
         }
@@ -852,5 +870,19 @@ mod tests {
         assert!(p.wait(t0) > Duration::ZERO && p.wait(t0) <= Duration::from_millis(1));
         assert_eq!(p.allowance(64, t0 + Duration::from_millis(20)), 20);
         assert_eq!(p.allowance(5, t0 + Duration::from_millis(20)), 5);
+
+        // In bursts: a whole burst or nothing.
+        let mut p = Pacer::new(Some(1000), 10).in_bursts();
+        let t0 = p.start;
+        assert_eq!(p.allowance(10, t0), 10);
+        p.sent(10);
+        assert_eq!(p.allowance(10, t0 + Duration::from_millis(9)), 0);
+        let wait = p.wait(t0 + Duration::from_millis(1));
+        assert!(
+            wait > Duration::from_millis(8) && wait <= Duration::from_millis(9),
+            "{wait:?}"
+        );
+        assert_eq!(p.allowance(10, t0 + Duration::from_millis(10)), 10);
+        assert_eq!(p.allowance(3, t0 + Duration::from_millis(3)), 3);
     }
 }
