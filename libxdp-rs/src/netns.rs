@@ -13,6 +13,13 @@ use crate::error::{Error, Result};
 /// Where the calling thread's own namespace is found.
 const THREAD_NETNS: &str = "/proc/thread-self/ns/net";
 
+/// `f_type` of the files of nsfs, the kernel's namespace filesystem (`NSFS_MAGIC`).
+const NSFS_MAGIC: u64 = 0x6e73_6673;
+
+/// `NS_GET_NSTYPE` (Linux 4.11+), `_IO(0xb7, 0x3)`: the `CLONE_NEW*` flag of a namespace file.
+/// Defined here because older releases of the `libc` crate lack it.
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
 /// A network namespace, held open by a file descriptor.
 ///
 /// A namespace is named by a label for messages: its `/run/netns` name, the path it was opened
@@ -51,6 +58,43 @@ fn fstat_id(fd: BorrowedFd<'_>) -> io::Result<NetnsId> {
     })
 }
 
+/// What the file behind `fd` is as a namespace: `Ok(None)` when it is no namespace file at
+/// all, else its `CLONE_NEW*` flag.
+fn namespace_type(fd: BorrowedFd<'_>) -> io::Result<Option<libc::c_int>> {
+    // SAFETY: `statfs` is plain old data, so all zeroes is a valid value.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is an open descriptor and fs is valid for writes of a `statfs`.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // Ask nsfs files only: on any other file the ioctl number could mean something else to a
+    // driver, and "not a namespace file" is then known without it.
+    if fs.f_type as u64 != NSFS_MAGIC {
+        return Ok(None);
+    }
+    // SAFETY: NS_GET_NSTYPE takes no argument and only reads the namespace's type.
+    let nstype = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
+    if nstype < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Some(nstype))
+}
+
+/// The kind of namespace a `CLONE_NEW*` flag other than `CLONE_NEWNET` stands for, as
+/// `Error::NotNetns` names it ("a {kind} namespace").
+fn namespace_kind(nstype: libc::c_int) -> &'static str {
+    match nstype {
+        libc::CLONE_NEWNS => "mount",
+        libc::CLONE_NEWUTS => "UTS",
+        libc::CLONE_NEWIPC => "IPC",
+        libc::CLONE_NEWUSER => "user",
+        libc::CLONE_NEWPID => "PID",
+        libc::CLONE_NEWCGROUP => "cgroup",
+        libc::CLONE_NEWTIME => "time",
+        _ => "newer kind of",
+    }
+}
+
 fn open_path(path: &Path) -> io::Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL byte in path"))?;
@@ -64,12 +108,24 @@ fn open_path(path: &Path) -> io::Result<OwnedFd> {
 }
 
 impl Netns {
+    /// Checks that `fd` is a network namespace, so that a wrong file fails here, where it is
+    /// named, rather than when it is first entered.
     fn from_parts(fd: OwnedFd, label: String) -> Result<Netns> {
-        let id = fstat_id(fd.as_fd()).map_err(|source| Error::Netns {
+        let inspect_error = |source| Error::Netns {
             netns: label.clone(),
             op: "inspect",
             source,
-        })?;
+        };
+        match namespace_type(fd.as_fd()).map_err(inspect_error)? {
+            Some(libc::CLONE_NEWNET) => {}
+            other => {
+                return Err(Error::NotNetns {
+                    netns: label,
+                    found: other.map(namespace_kind),
+                })
+            }
+        }
+        let id = fstat_id(fd.as_fd()).map_err(inspect_error)?;
         Ok(Netns { fd, label, id })
     }
 
@@ -107,6 +163,18 @@ impl Netns {
     }
 
     /// The namespace file at `p` (e.g. `/proc/PID/ns/net`), labelled with the path.
+    ///
+    /// A file that is not a network namespace is [`Error::NotNetns`]:
+    ///
+    /// ```
+    /// use libxdp_rs::{Error, Netns};
+    /// let err = Netns::path("/proc/self/ns/mnt").unwrap_err();
+    /// assert!(matches!(err, Error::NotNetns { found: Some("mount"), .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "cannot use /proc/self/ns/mnt: it is a mount namespace, not a network namespace"
+    /// );
+    /// ```
     pub fn path(p: impl AsRef<Path>) -> Result<Netns> {
         let p = p.as_ref();
         let label = p.display().to_string();
@@ -119,6 +187,8 @@ impl Netns {
     }
 
     /// A namespace from an open descriptor of its nsfs file, with a label for messages.
+    ///
+    /// A descriptor of anything but a network namespace is [`Error::NotNetns`] (and is closed).
     pub fn from_fd(fd: OwnedFd, label: impl Into<String>) -> Result<Netns> {
         Netns::from_parts(fd, label.into())
     }
