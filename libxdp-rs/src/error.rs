@@ -35,7 +35,7 @@ pub enum Error {
     },
     /// Opening, inspecting or entering a network namespace failed.
     Netns {
-        /// Label of the namespace (a `/run/netns` name, a path, or `current`).
+        /// Label of the namespace ([`Netns::label`](crate::Netns::label)).
         netns: String,
         /// What was being done, e.g. `"open"` or `"enter"`.
         op: &'static str,

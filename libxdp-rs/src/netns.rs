@@ -2,16 +2,29 @@
 
 use std::ffi::CString;
 use std::fmt;
+use std::fs;
 use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 
 /// Where the calling thread's own namespace is found.
 const THREAD_NETNS: &str = "/proc/thread-self/ns/net";
+
+/// PID 1's namespace: the one labelled `root`.
+const INIT_NETNS: &str = "/proc/1/ns/net";
+
+/// The inode number recent kernels (6.18 does) give the initial network namespace,
+/// `NET_NS_INIT_INO` of `<linux/nsfs.h>`. Older ones number it like every other namespace, from
+/// `0xF0000000` up, so it never matches one wrongly there.
+const NET_NS_INIT_INO: u64 = 0xEFFF_FFF9;
+
+/// Where `ip netns add NAME` mounts the namespaces it names.
+const NAMED_NETNS_DIR: &str = "/run/netns";
 
 /// `f_type` of the files of nsfs, the kernel's namespace filesystem (`NSFS_MAGIC`).
 const NSFS_MAGIC: u64 = 0x6e73_6673;
@@ -23,13 +36,16 @@ const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 /// A network namespace, held open by a file descriptor.
 ///
 /// A namespace is named by a label for messages: its `/run/netns` name, the path it was opened
-/// from, or `current`. Its identity is the device and inode number of the namespace file,
-/// which stay unique while the descriptor keeps the namespace alive.
+/// from, `root` or `net:[INODE]` (see [`Netns::current`]). Its identity is the device and
+/// inode number of the namespace file, which stay unique while the descriptor keeps the
+/// namespace alive.
 ///
 /// ```
 /// use libxdp_rs::Netns;
 /// let here = Netns::current()?;
-/// assert_eq!(here.label(), "current");
+/// // "root" in PID 1's namespace, a name under /run/netns, or the kernel's "net:[4026531840]".
+/// println!("this thread is in namespace {}", here.label());
+/// assert!(here.same_as(&Netns::path("/proc/thread-self/ns/net")?));
 /// # Ok::<(), libxdp_rs::Error>(())
 /// ```
 pub struct Netns {
@@ -43,6 +59,46 @@ pub struct Netns {
 pub(crate) struct NetnsId {
     pub(crate) dev: u64,
     pub(crate) ino: u64,
+}
+
+/// The identity of the namespace file at `path` (following the `/proc/.../ns/net` link, as
+/// the bind mounts of `/run/netns` need no following).
+fn stat_id(path: &Path) -> io::Result<NetnsId> {
+    let meta = fs::metadata(path)?;
+    Ok(NetnsId {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
+}
+
+/// A label telling the namespace `id` from others in messages: `root` for PID 1's (or, when
+/// PID 1 cannot be looked at, for the kernel's initial namespace), else its
+/// name under `/run/netns` (the first in sorted order, when it has several), else the
+/// kernel's own notation `net:[INODE]`, as `readlink /proc/PID/ns/net` shows it.
+fn label_of(id: NetnsId) -> String {
+    let is_root = match stat_id(Path::new(INIT_NETNS)) {
+        Ok(init) => init == id,
+        // PID 1 cannot be looked at (that needs ptrace access to it: a sandbox may deny it even
+        // to root); the initial namespace may still be known by its fixed number.
+        Err(_) => id.ino == NET_NS_INIT_INO,
+    };
+    if is_root {
+        return "root".into();
+    }
+    if let Ok(dir) = fs::read_dir(NAMED_NETNS_DIR) {
+        let mut names: Vec<_> = dir.filter_map(|entry| entry.ok()).collect();
+        names.sort_by_key(|entry| entry.file_name());
+        for entry in names {
+            // Names that are not UTF-8 cannot be labels; the inode still says which it is.
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if stat_id(&entry.path()).is_ok_and(|named| named == id) {
+                return name;
+            }
+        }
+    }
+    format!("net:[{}]", id.ino)
 }
 
 fn fstat_id(fd: BorrowedFd<'_>) -> io::Result<NetnsId> {
@@ -129,14 +185,23 @@ impl Netns {
         Ok(Netns { fd, label, id })
     }
 
-    /// The calling thread's namespace, labelled `current`.
+    /// The calling thread's namespace.
+    ///
+    /// Labelled `root` when it is PID 1's namespace (when PID 1 cannot be looked at: when it is
+    /// the kernel's initial namespace, on kernels that number it `NET_NS_INIT_INO`), else
+    /// with its name when one of
+    /// `/run/netns/*` is this namespace, else as the kernel writes it, `net:[INODE]`. So messages
+    /// about the root namespace and about another one never read alike. In a container, `root`
+    /// is the namespace of the container's PID 1.
     pub fn current() -> Result<Netns> {
         let fd = open_path(Path::new(THREAD_NETNS)).map_err(|source| Error::Netns {
-            netns: "current".into(),
+            netns: THREAD_NETNS.into(),
             op: "open",
             source,
         })?;
-        Netns::from_parts(fd, "current".into())
+        let mut ns = Netns::from_parts(fd, THREAD_NETNS.into())?;
+        ns.label = label_of(ns.id);
+        Ok(ns)
     }
 
     /// The namespace `/run/netns/NAME` (made by `ip netns add NAME`), labelled `NAME`.
@@ -193,7 +258,8 @@ impl Netns {
         Netns::from_parts(fd, label.into())
     }
 
-    /// The label: a `/run/netns` name, a path, or `current`.
+    /// The label for messages: a `/run/netns` name, a path, the label given to
+    /// [`Netns::from_fd`], or for [`Netns::current`] `root`, a name or `net:[INODE]`.
     pub fn label(&self) -> &str {
         &self.label
     }

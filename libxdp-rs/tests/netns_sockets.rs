@@ -72,7 +72,7 @@ fn sockets_across_namespaces() {
             .unwrap_err();
         assert!(matches!(err, Error::UmemNetnsMismatch { .. }), "{err:?}");
         let text = err.to_string();
-        for part in [topo.inner_dev(), "queue 0", topo.inner_ns(), "current"] {
+        for part in [topo.inner_dev(), "queue 0", topo.inner_ns(), root.label()] {
             assert!(text.contains(part), "{text:?} lacks {part:?}");
         }
         // Nothing was attached by the failed attempt.
