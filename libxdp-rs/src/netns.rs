@@ -40,6 +40,8 @@ const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
 /// inode number of the namespace file, which stay unique while the descriptor keeps the
 /// namespace alive.
 ///
+/// Code runs inside a namespace with [`Netns::run`], which always brings the thread back.
+///
 /// ```
 /// use libxdp_rs::Netns;
 /// let here = Netns::current()?;
@@ -61,8 +63,7 @@ pub(crate) struct NetnsId {
     pub(crate) ino: u64,
 }
 
-/// The identity of the namespace file at `path` (following the `/proc/.../ns/net` link, as
-/// the bind mounts of `/run/netns` need no following).
+/// The identity of the namespace file at `path`; a `/proc/PID/ns/net` link is followed to it.
 fn stat_id(path: &Path) -> io::Result<NetnsId> {
     let meta = fs::metadata(path)?;
     Ok(NetnsId {
@@ -188,11 +189,10 @@ impl Netns {
     /// The calling thread's namespace.
     ///
     /// Labelled `root` when it is PID 1's namespace (when PID 1 cannot be looked at: when it is
-    /// the kernel's initial namespace, on kernels that number it `NET_NS_INIT_INO`), else
-    /// with its name when one of
-    /// `/run/netns/*` is this namespace, else as the kernel writes it, `net:[INODE]`. So messages
-    /// about the root namespace and about another one never read alike. In a container, `root`
-    /// is the namespace of the container's PID 1.
+    /// the kernel's initial namespace, on kernels that number it `NET_NS_INIT_INO`), else with
+    /// its name when one of `/run/netns/*` is this namespace, else as the kernel writes it,
+    /// `net:[INODE]`. So messages about the root namespace and about another one never read
+    /// alike. In a container, `root` is the namespace of the container's PID 1.
     pub fn current() -> Result<Netns> {
         let fd = open_path(Path::new(THREAD_NETNS)).map_err(|source| Error::Netns {
             netns: THREAD_NETNS.into(),
@@ -219,11 +219,12 @@ impl Netns {
                 source: io::Error::new(io::ErrorKind::InvalidInput, "not a namespace name"),
             });
         }
-        let fd = open_path(&Path::new("/run/netns").join(name)).map_err(|source| Error::Netns {
-            netns: name.into(),
-            op: "open",
-            source,
-        })?;
+        let fd =
+            open_path(&Path::new(NAMED_NETNS_DIR).join(name)).map_err(|source| Error::Netns {
+                netns: name.into(),
+                op: "open",
+                source,
+            })?;
         Netns::from_parts(fd, name.into())
     }
 
@@ -273,41 +274,80 @@ impl Netns {
         self.id == other.id
     }
 
-    /// Move the calling thread (only it) into this namespace until the guard drops.
+    /// Run `f` on the calling thread inside this namespace, then return the thread to exactly
+    /// the namespace it was in before.
     ///
-    /// Entering the namespace the thread is in already does nothing. The guard restores the
-    /// previous namespace when dropped, also while unwinding from a panic. Needs
-    /// `CAP_SYS_ADMIN` unless the thread already is in the namespace.
+    /// Only the calling thread moves (`setns(2)`); the process's other threads stay where they
+    /// are. What `f` creates (sockets, UMEMs) belongs to this namespace for good. Threads that
+    /// `f` spawns start in this namespace, as a new thread starts in its creator's, and stay
+    /// there after `run` returns.
+    ///
+    /// The thread goes back to the namespace it was in when `run` was called, whatever `f`
+    /// did: also when `f` panics (the panic goes on once the thread is back), and also when
+    /// `f` moved the thread to yet another namespace itself. Calls nest: each returns to its
+    /// own caller's namespace. As the namespace is left at the end of `f`, it cannot be left
+    /// in the wrong order or not at all.
+    ///
+    /// Entering another namespace needs `CAP_SYS_ADMIN`. Running in the namespace the thread
+    /// is in already changes nothing and needs no privileges (unless `f` moves the thread,
+    /// which then has to be moved back).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Netns`] when the thread's namespace cannot be remembered or this one cannot be
+    /// entered (`EPERM` without privileges). `f` has not run then, and the thread has not moved.
+    ///
+    /// # Panics
+    ///
+    /// When the thread cannot return to its namespace after `f` (say `f` dropped
+    /// `CAP_SYS_ADMIN`, or the kernel is out of memory): the message names both namespaces.
+    /// Going on would run everything after it on this thread in the wrong namespace, silently.
+    /// If `f` is panicking already, the process aborts instead: that panic could be caught,
+    /// and the thread would go on in the wrong namespace all the same.
     ///
     /// ```no_run
-    /// let ns = libxdp_rs::Netns::named("blue")?;
-    /// {
-    ///     let _guard = ns.enter()?;
-    ///     // sockets created here belong to "blue"
-    /// }
-    /// // back in the previous namespace
+    /// use libxdp_rs::Netns;
+    /// let blue = Netns::named("blue")?;
+    /// let here = Netns::current()?;
+    /// // Code that knows nothing of namespaces finds itself in "blue" ...
+    /// let inside = blue.run(|| Netns::current().map(|ns| ns.label().to_owned()))??;
+    /// assert_eq!(inside, "blue");
+    /// // ... and the thread is back where it was.
+    /// assert!(Netns::current()?.same_as(&here));
     /// # Ok::<(), libxdp_rs::Error>(())
     /// ```
-    pub fn enter(&self) -> Result<NetnsGuard> {
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
+        let entered = self.enter_scoped()?;
+        let result = f();
+        drop(entered);
+        Ok(result)
+    }
+
+    /// Move the calling thread into this namespace until the returned value drops, which
+    /// returns it to exactly the namespace it is in now (see [`Netns::run`] for what happens
+    /// when it cannot).
+    ///
+    /// Crate-private: dropped out of order (or forgotten), such values would strand a thread
+    /// in the wrong namespace, so users get [`Netns::run`]; the crate's own uses each keep one
+    /// in a single function, for the length of its namespace-bound calls.
+    pub(crate) fn enter_scoped(&self) -> Result<EnteredNetns> {
         let err = |op, source| Error::Netns {
             netns: self.label.clone(),
             op,
             source,
         };
-        let prev = open_path(Path::new(THREAD_NETNS)).map_err(|e| err("open current", e))?;
-        let prev_id = fstat_id(prev.as_fd()).map_err(|e| err("inspect current", e))?;
-        if prev_id == self.id {
-            return Ok(NetnsGuard {
-                prev: None,
-                _not_send: PhantomData,
-            });
+        let saved = open_path(Path::new(THREAD_NETNS))
+            .map_err(|e| err("remember the thread's namespace before entering", e))?;
+        let saved_id = fstat_id(saved.as_fd())
+            .map_err(|e| err("remember the thread's namespace before entering", e))?;
+        // setns() needs CAP_SYS_ADMIN even into the namespace the thread is in already.
+        if saved_id != self.id {
+            setns(self.fd.as_fd()).map_err(|e| err("enter", e))?;
         }
-        // SAFETY: setns on an open nsfs descriptor affects the calling thread only.
-        if unsafe { libc::setns(self.fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            return Err(err("enter", io::Error::last_os_error()));
-        }
-        Ok(NetnsGuard {
-            prev: Some(prev),
+        Ok(EnteredNetns {
+            saved,
+            saved_id,
+            entered: self.label.clone(),
             _not_send: PhantomData,
         })
     }
@@ -342,36 +382,67 @@ impl fmt::Debug for Netns {
     }
 }
 
-/// The calling thread is inside a namespace until this guard drops; see [`Netns::enter`].
+/// Move the calling thread into the namespace of `fd`.
+fn setns(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: setns on an open nsfs descriptor affects the calling thread only.
+    if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The calling thread is inside a namespace it entered with [`Netns::enter_scoped`]; dropping
+/// this returns it to the namespace it was in before.
 ///
 /// Not [`Send`]: a namespace switch belongs to one thread, and so must its undoing.
-#[must_use = "the namespace is left when the guard drops"]
-pub struct NetnsGuard {
-    prev: Option<OwnedFd>,
+pub(crate) struct EnteredNetns {
+    /// The namespace to return to, held open so that it cannot go away meanwhile.
+    saved: OwnedFd,
+    saved_id: NetnsId,
+    /// Label of the namespace entered, for the message when the thread cannot return.
+    entered: String,
     _not_send: PhantomData<*const ()>,
 }
 
-impl fmt::Debug for NetnsGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NetnsGuard")
-            .field("switched", &self.prev.is_some())
-            .finish()
+impl EnteredNetns {
+    fn go_back(&self) -> io::Result<()> {
+        // Usually the thread is in the entered namespace now, but the code run inside may have
+        // moved it, or it never moved (it was in that namespace already). Ask rather than
+        // assume: setns() needs privileges even to stay, and where the thread is is all that
+        // matters.
+        if stat_id(Path::new(THREAD_NETNS)).is_ok_and(|here| here == self.saved_id) {
+            return Ok(());
+        }
+        setns(self.saved.as_fd())
     }
 }
 
-impl Drop for NetnsGuard {
+impl Drop for EnteredNetns {
     fn drop(&mut self) {
-        if let Some(prev) = self.prev.take() {
-            // SAFETY: setns on an open nsfs descriptor affects the calling thread only; the
-            // guard is !Send, so this is the thread that entered.
-            if unsafe { libc::setns(prev.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                ::log::error!(
-                    "cannot return to the previous network namespace: {}; this thread stays in \
-                     the entered one",
-                    io::Error::last_os_error()
-                );
-            }
+        let Err(e) = self.go_back() else {
+            return;
+        };
+        let here = stat_id(Path::new(THREAD_NETNS))
+            .map_or_else(|_| "an unknown namespace".to_owned(), label_of);
+        let message = format!(
+            "libxdp-rs: cannot return this thread from network namespace {here} (entered as {}) \
+             to network namespace {}, where it was: {e}",
+            self.entered,
+            label_of(self.saved_id)
+        );
+        // Logging alone would let the thread go on in the wrong namespace, and with it
+        // everything later on this thread (sockets built without a namespace,
+        // Netns::current(), the threads it spawns): the very bug this crate is there to
+        // prevent. A panic stops that, unless the thread is unwinding already: a panic now
+        // would abort anyway, and the panic under way could be caught, after which the thread
+        // would go on in the wrong namespace all the same. So abort, after saying why.
+        if std::thread::panicking() {
+            // Straight to stderr, as std does for its own aborts: a logger might not get to
+            // write its buffer before the process is gone.
+            eprintln!("{message}; aborting, as this thread is unwinding from a panic");
+            std::process::abort();
         }
+        panic!("{message}; this thread must not go on in the wrong namespace");
     }
 }
 
@@ -387,9 +458,8 @@ mod tests {
         assert_eq!(b.label(), "/proc/self/ns/net");
         let c = a.try_clone().unwrap();
         assert!(c.same_as(&a));
-        // Entering the current namespace is a no-op and needs no privileges.
-        let g = a.enter().unwrap();
-        assert!(g.prev.is_none());
+        // Running in the current namespace needs no privileges.
+        assert_eq!(a.run(|| 42).unwrap(), 42);
     }
 
     #[test]

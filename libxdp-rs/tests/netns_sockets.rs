@@ -25,8 +25,7 @@ fn xdp_prog_id(ifindex: u32) -> u32 {
 }
 
 fn prog_on(ns: &Netns, ifindex: u32) -> u32 {
-    let _g = ns.enter().expect("enter namespace");
-    xdp_prog_id(ifindex)
+    ns.run(|| xdp_prog_id(ifindex)).expect("enter namespace")
 }
 
 /// Receive until `want` test frames tagged `tag` arrived on `rx` (or 5 s passed); returns the
