@@ -35,12 +35,23 @@ pub enum Error {
     },
     /// Opening, inspecting or entering a network namespace failed.
     Netns {
-        /// Label of the namespace (a `/run/netns` name, a path, or `current`).
+        /// Label of the namespace ([`Netns::label`](crate::Netns::label)).
         netns: String,
         /// What was being done, e.g. `"open"` or `"enter"`.
         op: &'static str,
         /// The operating system's error.
         source: io::Error,
+    },
+    /// A file given as a network namespace ([`Netns::path`](crate::Netns::path),
+    /// [`Netns::from_fd`](crate::Netns::from_fd), a `/run/netns` name) is not one. Checked when
+    /// the namespace is opened, so that it does not fail only when entered.
+    NotNetns {
+        /// Label of the file: its path, or the label given to `from_fd`.
+        netns: String,
+        /// The kind of namespace it is instead (`"mount"`, `"UTS"`, `"IPC"`, `"user"`,
+        /// `"PID"`, `"cgroup"`, `"time"`, `"newer kind of"`), or `None` when it is not a
+        /// namespace file at all.
+        found: Option<&'static str>,
     },
     /// Mapping the UMEM's memory failed.
     Mmap {
@@ -214,6 +225,20 @@ impl fmt::Display for Error {
             }
             Error::Netns { netns, op, source } => {
                 write!(f, "cannot {op} network namespace {netns}: {source}")
+            }
+            Error::NotNetns {
+                netns,
+                found: Some(kind),
+            } => {
+                // IPC is the one kind read with a vowel sound ("an IPC", "a UTS").
+                let article = if *kind == "IPC" { "an" } else { "a" };
+                write!(
+                    f,
+                    "cannot use {netns}: it is {article} {kind} namespace, not a network namespace"
+                )
+            }
+            Error::NotNetns { netns, found: None } => {
+                write!(f, "cannot use {netns}: it is not a namespace file")
             }
             Error::Mmap {
                 len,

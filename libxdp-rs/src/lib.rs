@@ -11,7 +11,9 @@
 //!   [`FillQueue`], [`RxQueue`], [`TxQueue`] and [`CompletionQueue`], each `Send` for
 //!   thread-per-queue designs.
 //! - [`Netns`]: network namespaces as values; creating a socket "in" one enters it on the
-//!   calling thread only, and always comes back.
+//!   calling thread only, and always comes back. [`Netns::run`] runs any code in one the same
+//!   way: the thread returns to exactly where it was when the code returns or panics, so it
+//!   cannot be left in the wrong namespace.
 //!
 //! libxdp's messages go to the [`log`](https://docs.rs/log) crate (target `libxdp`).
 //!
@@ -56,7 +58,7 @@ mod stats;
 mod umem;
 
 pub use error::{Error, Result};
-pub use netns::{Netns, NetnsGuard};
+pub use netns::Netns;
 pub use ring::{CompletionQueue, FillQueue, RxQueue, TxQueue};
 pub use socket::{BindFlags, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode};
 pub use stats::Statistics;

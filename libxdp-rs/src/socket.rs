@@ -124,7 +124,7 @@ impl Drop for SocketInner {
         let mut state = self.umem.inner.lock();
         // Unpatched libxdp detaches the default program by ifindex in the caller's namespace,
         // so delete from inside the socket's own namespace (cheap when already there).
-        let guard = match self.netns.enter() {
+        let guard = match self.netns.enter_scoped() {
             Ok(g) => Some(g),
             Err(e) => {
                 ::log::warn!(
@@ -453,7 +453,7 @@ impl SocketBuilder {
             None => Netns::current()?,
         };
         let (device, queue, label) = self.err_ctx(&netns);
-        let guard = netns.enter()?;
+        let guard = netns.enter_scoped()?;
 
         // SAFETY: ifname is a valid NUL-terminated string.
         let ifindex = unsafe { libc::if_nametoindex(ifname.as_ptr()) };

@@ -537,8 +537,7 @@ impl UmemBuilder {
             },
         };
         let mut umem: *mut sys::xsk_umem = ptr::null_mut();
-        let rc = {
-            let _guard = netns.enter()?;
+        let rc = netns.run(|| {
             let saved = &mut *saved;
             // SAFETY: the area is a live, page-aligned mapping of at least `len` bytes; the
             // ring structs are boxed (stable address) and move into UmemState, which keeps
@@ -553,7 +552,7 @@ impl UmemBuilder {
                     &cfg,
                 )
             }
-        };
+        })?;
         if rc != 0 || umem.is_null() {
             return Err(Error::UmemCreate {
                 netns: netns.label().to_owned(),

@@ -25,8 +25,7 @@ fn xdp_prog_id(ifindex: u32) -> u32 {
 }
 
 fn prog_on(ns: &Netns, ifindex: u32) -> u32 {
-    let _g = ns.enter().expect("enter namespace");
-    xdp_prog_id(ifindex)
+    ns.run(|| xdp_prog_id(ifindex)).expect("enter namespace")
 }
 
 /// Receive until `want` test frames tagged `tag` arrived on `rx` (or 5 s passed); returns the
@@ -72,7 +71,7 @@ fn sockets_across_namespaces() {
             .unwrap_err();
         assert!(matches!(err, Error::UmemNetnsMismatch { .. }), "{err:?}");
         let text = err.to_string();
-        for part in [topo.inner_dev(), "queue 0", topo.inner_ns(), "current"] {
+        for part in [topo.inner_dev(), "queue 0", topo.inner_ns(), root.label()] {
             assert!(text.contains(part), "{text:?} lacks {part:?}");
         }
         // Nothing was attached by the failed attempt.
