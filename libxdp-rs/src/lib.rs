@@ -53,6 +53,8 @@ mod queue_count;
 mod ring;
 mod socket;
 mod stats;
+#[cfg(test)]
+mod test_sockets;
 mod umem;
 // For telling SocketBuilder::build's EBUSY causes apart, which it does not do yet: until then
 // only the module's own tests use it.

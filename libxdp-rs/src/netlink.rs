@@ -218,17 +218,23 @@ fn open(protocol: libc::c_int) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
-fn send(fd: BorrowedFd<'_>, kind: u16, flags: u16, payload: &[u8]) -> io::Result<()> {
+/// A netlink message: header (port 0: the kernel fills in the sender's), payload, padding.
+fn encode(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> io::Result<Vec<u8>> {
     let len = NLMSG_HDRLEN + payload.len();
     let len32 = u32::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EMSGSIZE))?;
-    let mut message = Vec::with_capacity(len);
+    let mut message = Vec::with_capacity(align4(len));
     message.extend_from_slice(&len32.to_ne_bytes());
     message.extend_from_slice(&kind.to_ne_bytes());
     message.extend_from_slice(&flags.to_ne_bytes());
-    message.extend_from_slice(&SEQ.to_ne_bytes());
-    // Port 0: let the kernel fill in the port it gave the socket.
+    message.extend_from_slice(&seq.to_ne_bytes());
     message.extend_from_slice(&0u32.to_ne_bytes());
     message.extend_from_slice(payload);
+    message.resize(align4(len), 0);
+    Ok(message)
+}
+
+fn send(fd: BorrowedFd<'_>, kind: u16, flags: u16, payload: &[u8]) -> io::Result<()> {
+    let message = encode(kind, flags, SEQ, payload)?;
     // An unconnected netlink socket sends to the kernel.
     // SAFETY: message is valid for reads of its length; fd is open.
     let sent = unsafe { libc::send(fd.as_raw_fd(), message.as_ptr().cast(), message.len(), 0) };
@@ -302,17 +308,8 @@ pub(crate) mod tests {
     use super::*;
 
     /// A message as the kernel would lay it out.
-    pub(crate) fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
-        let len = (NLMSG_HDRLEN + payload.len()) as u32;
-        let mut m = Vec::new();
-        m.extend_from_slice(&len.to_ne_bytes());
-        m.extend_from_slice(&kind.to_ne_bytes());
-        m.extend_from_slice(&flags.to_ne_bytes());
-        m.extend_from_slice(&seq.to_ne_bytes());
-        m.extend_from_slice(&0u32.to_ne_bytes());
-        m.extend_from_slice(payload);
-        m.resize(align4(m.len()), 0);
-        m
+    fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        encode(kind, flags, seq, payload).expect("a small message")
     }
 
     /// An attribute as the kernel would lay it out (padded to 4 bytes).

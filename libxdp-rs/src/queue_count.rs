@@ -353,7 +353,8 @@ mod tests {
 
     use xdp_netns_harness::require_root;
 
-    use crate::{BindFlags, Error, Netns, Socket, Umem};
+    use crate::test_sockets::{small_socket, small_umem};
+    use crate::{Error, Netns};
 
     /// An ifindex both scratch namespaces use for their own device.
     const SHARED_INDEX: u32 = 7;
@@ -534,30 +535,15 @@ mod tests {
     /// result for each. A queue that is busy (a closed socket's, not released yet) is tried
     /// again for up to 5 s.
     fn bind_results(a: &ScratchNetns, queues: &[u32]) -> Vec<crate::Result<()>> {
-        let (umem, _frames) = Umem::builder()
-            .frame_count(64)
-            .fill_size(64)
-            .comp_size(64)
-            .netns(a.netns())
-            .build()
-            .expect("UMEM");
+        let ns = a.netns();
+        let umem = small_umem(&ns).expect("UMEM");
         let mut sockets = Vec::new();
         let results = queues
             .iter()
             .map(|&queue| {
                 let started = Instant::now();
                 loop {
-                    let built = Socket::builder("xqa", queue)
-                        .netns(a.netns())
-                        .default_program(false)
-                        .rx_size(64)
-                        .tx_size(64)
-                        .bind_flags(BindFlags {
-                            copy: true,
-                            ..BindFlags::default()
-                        })
-                        .build(&umem);
-                    match built {
+                    match small_socket("xqa", queue, &ns).and_then(|b| b.build(&umem)) {
                         Err(Error::QueueBusy { .. })
                             if started.elapsed() < Duration::from_secs(5) =>
                         {

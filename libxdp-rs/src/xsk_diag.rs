@@ -277,7 +277,8 @@ mod tests {
 
     use xdp_netns_harness::{require_root, Topology, TopologyOptions};
 
-    use crate::{BindFlags, Error, Netns, Socket, Umem};
+    use crate::test_sockets::{small_socket, small_umem};
+    use crate::{Error, Netns, Socket};
 
     /// Whether the kernel lists AF_XDP sockets; prints why not when it does not (this is the
     /// case on kernels built without `CONFIG_XDP_SOCKETS_DIAG`, where the answer is `ENOENT`).
@@ -305,24 +306,9 @@ mod tests {
     }
 
     /// An AF_XDP socket on `queue` of `device` in `ns`, the first of a UMEM of its own (which it
-    /// keeps alive), without an XDP program.
+    /// keeps alive).
     fn bind(ns: &Netns, device: &str, queue: u32) -> crate::Result<Socket> {
-        let (umem, _frames) = Umem::builder()
-            .frame_count(64)
-            .fill_size(64)
-            .comp_size(64)
-            .netns(ns.try_clone()?)
-            .build()?;
-        Socket::builder(device, queue)
-            .netns(ns.try_clone()?)
-            .default_program(false)
-            .rx_size(64)
-            .tx_size(64)
-            .bind_flags(BindFlags {
-                copy: true,
-                ..BindFlags::default()
-            })
-            .build(&umem)
+        small_socket(device, queue, ns)?.build(&small_umem(ns)?)
     }
 
     fn inode_of(fd: BorrowedFd<'_>) -> u64 {
