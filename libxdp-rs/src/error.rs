@@ -3,6 +3,15 @@
 use std::fmt;
 use std::io;
 
+/// A live AF_XDP socket bound to a queue, as the kernel lists it ([`Error::QueueHeld`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QueueHolder {
+    /// The socket's inode: `socket:[INODE]` among the holding process's `/proc/PID/fd`.
+    pub inode: u64,
+    /// The uid of its owner, when the kernel says.
+    pub uid: Option<u32>,
+}
+
 /// Result of the fallible operations of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -88,8 +97,36 @@ pub enum Error {
         /// Namespace label.
         netns: String,
     },
-    /// The queue is bound by another socket (`EBUSY`), often one still being released: the
-    /// kernel frees a (device, queue) binding in deferred work after the socket is closed.
+    /// The device has no such queue: the kernel would refuse the bind with a bare `EINVAL`.
+    QueueOutOfRange {
+        /// Device name.
+        device: String,
+        /// Queue index asked for.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The queues the device has: `0..queues` may be bound.
+        queues: u32,
+        /// Where the count comes from (the device's ethtool channels, or rtnetlink).
+        counted_by: String,
+    },
+    /// A live AF_XDP socket is bound to the queue: of another UMEM, perhaps of another
+    /// process. The kernel lists it (xsk_diag); this crate waits for no live socket.
+    QueueHeld {
+        /// Device name.
+        device: String,
+        /// Queue index.
+        queue: u32,
+        /// Namespace label.
+        netns: String,
+        /// The sockets bound to the queue.
+        holders: Vec<QueueHolder>,
+    },
+    /// The queue stayed busy (`EBUSY`) for as long as the builder waited
+    /// ([`SocketBuilder::busy_timeout`](crate::SocketBuilder::busy_timeout)), with no live
+    /// socket known to hold it. The kernel frees a closed socket's queue in deferred work,
+    /// usually within milliseconds; on kernels without xsk_diag (Debian's 5.10 and 6.1, for
+    /// example) a live socket holding it cannot be told from that.
     QueueBusy {
         /// Device name.
         device: String,
@@ -97,6 +134,11 @@ pub enum Error {
         queue: u32,
         /// Namespace label.
         netns: String,
+        /// How long the builder tried.
+        waited: std::time::Duration,
+        /// Whether the kernel listed the namespace's AF_XDP sockets, completely, and none
+        /// was bound to the queue; false when it could not tell (no xsk_diag).
+        no_socket_listed: bool,
         /// The operating system's error.
         source: io::Error,
     },
@@ -265,15 +307,58 @@ impl fmt::Display for Error {
                 f,
                 "{device} queue {queue} in namespace {netns} already has a socket on this UMEM"
             ),
+            Error::QueueOutOfRange {
+                device,
+                queue,
+                netns,
+                queues,
+                counted_by,
+            } => write!(
+                f,
+                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
+                 {device} has {queues} queue{} (0 to {}, by {counted_by})",
+                if *queues == 1 { "" } else { "s" },
+                queues.saturating_sub(1)
+            ),
+            Error::QueueHeld {
+                device,
+                queue,
+                netns,
+                holders,
+            } => {
+                write!(
+                    f,
+                    "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
+                     a live AF_XDP socket holds the queue ("
+                )?;
+                for (i, h) in holders.iter().enumerate() {
+                    let sep = if i > 0 { ", " } else { "" };
+                    match h.uid {
+                        Some(uid) => write!(f, "{sep}socket:[{}] of uid {uid}", h.inode)?,
+                        None => write!(f, "{sep}socket:[{}]", h.inode)?,
+                    }
+                }
+                write!(f, "); close it or use another queue")
+            }
             Error::QueueBusy {
                 device,
                 queue,
                 netns,
+                waited,
+                no_socket_listed,
                 source,
             } => write!(
                 f,
-                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}: \
-                 queue still held by a socket being released; retry"
+                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
+                 {source}, still after {} ms: {}",
+                waited.as_millis(),
+                if *no_socket_listed {
+                    "no AF_XDP socket is bound to it, so something else keeps it busy (an XDP \
+                     program of another mode on the device, or a very slow release)"
+                } else {
+                    "a live AF_XDP socket holds it, or a closed one's is still being released \
+                     (this kernel cannot list AF_XDP sockets: no xsk_diag)"
+                }
             ),
             Error::UmemNetnsMismatch {
                 device,
@@ -372,18 +457,44 @@ mod tests {
     }
 
     #[test]
-    fn busy_says_retry() {
+    fn busy_and_held_say_why() {
         let e = Error::QueueBusy {
             device: "xi1".into(),
             queue: 1,
             netns: "ns".into(),
+            waited: std::time::Duration::from_millis(1000),
+            no_socket_listed: false,
             source: io::Error::from_raw_os_error(libc::EBUSY),
         };
         let s = e.to_string();
-        assert!(
-            s.contains("queue still held by a socket being released; retry"),
-            "{s}"
-        );
         assert!(s.contains("xi1 queue 1 in namespace ns"), "{s}");
+        assert!(s.contains("still after 1000 ms"), "{s}");
+        assert!(s.contains("no xsk_diag"), "{s}");
+        let e = Error::QueueHeld {
+            device: "xi1".into(),
+            queue: 1,
+            netns: "ns".into(),
+            holders: vec![QueueHolder {
+                inode: 1234,
+                uid: Some(0),
+            }],
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot bind AF_XDP socket on xi1 queue 1 in namespace ns: a live AF_XDP socket \
+             holds the queue (socket:[1234] of uid 0); close it or use another queue"
+        );
+        let e = Error::QueueOutOfRange {
+            device: "xo1".into(),
+            queue: 2,
+            netns: "root".into(),
+            queues: 2,
+            counted_by: "rtnetlink".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot bind AF_XDP socket on xo1 queue 2 in namespace root: xo1 has 2 queues \
+             (0 to 1, by rtnetlink)"
+        );
     }
 }

@@ -50,12 +50,12 @@
 #![warn(missing_docs)]
 
 mod error;
+mod limits;
 mod logging;
 mod netlink;
 mod netns;
 // For SocketBuilder::build's error messages, which do not use it yet: until then only the
 // module's own tests do.
-#[cfg_attr(not(test), allow(dead_code))]
 mod queue_count;
 mod ring;
 mod socket;
@@ -65,10 +65,9 @@ mod test_sockets;
 mod umem;
 // For telling SocketBuilder::build's EBUSY causes apart, which it does not do yet: until then
 // only the module's own tests use it.
-#[cfg_attr(not(test), allow(dead_code))]
 mod xsk_diag;
 
-pub use error::{Error, Result};
+pub use error::{Error, QueueHolder, Result};
 pub use netns::Netns;
 pub use ring::{CompletionQueue, FillQueue, RxQueue, TxQueue};
 pub use socket::{BindFlags, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode};

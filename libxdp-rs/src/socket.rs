@@ -1,10 +1,8 @@
 //! AF_XDP sockets, created in any network namespace.
 
-use std::ffi::CString;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::ptr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use libxdp_sys as sys;
@@ -14,6 +12,9 @@ use crate::netns::Netns;
 use crate::ring::{CompletionQueue, FillQueue, RawConsumer, RawProducer, RxQueue, TxQueue};
 use crate::stats::{self, Statistics};
 use crate::umem::{FillComp, QueueKey, Umem};
+
+mod builder;
+pub use builder::SocketBuilder;
 
 /// Flags for binding the socket (`sxdp_flags`). Only the first socket of a UMEM passes them to
 /// the kernel; later ones bind with `XDP_SHARED_UMEM` and inherit the first one's mode.
@@ -69,20 +70,20 @@ impl XdpMode {
 /// What the parts of a socket share: deleted (from inside its namespace) when the last part
 /// goes.
 pub(crate) struct SocketInner {
-    xsk: *mut sys::xsk_socket,
-    fd: RawFd,
+    pub(crate) xsk: *mut sys::xsk_socket,
+    pub(crate) fd: RawFd,
     pub(crate) device: String,
     pub(crate) queue: u32,
     pub(crate) netns: Netns,
-    key: QueueKey,
+    pub(crate) key: QueueKey,
     /// Whether this socket uses the UMEM's own fd (the UMEM's first socket).
-    owner: bool,
-    umem: Umem,
-    xskmap: Option<OwnedFd>,
+    pub(crate) owner: bool,
+    pub(crate) umem: Umem,
+    pub(crate) xskmap: Option<OwnedFd>,
     /// Ring structs libxdp points to; they must outlive `xsk_socket__delete`.
-    fill_comp: Box<FillComp>,
-    rx: Option<Box<sys::xsk_ring_cons>>,
-    tx: Option<Box<sys::xsk_ring_prod>>,
+    pub(crate) fill_comp: Box<FillComp>,
+    pub(crate) rx: Option<Box<sys::xsk_ring_cons>>,
+    pub(crate) tx: Option<Box<sys::xsk_ring_prod>>,
 }
 
 // SAFETY: `xsk` is only handed to libxdp in Drop, with the UMEM's mutex held (libxdp's
@@ -236,19 +237,41 @@ pub struct SocketParts {
 impl Socket {
     /// A builder for a socket on `queue` of `device`.
     pub fn builder(device: &str, queue: u32) -> SocketBuilder {
-        SocketBuilder {
-            device: device.to_owned(),
-            queue,
-            netns: None,
-            rx: true,
-            tx: true,
-            rx_size: sys::XSK_RING_CONS__DEFAULT_NUM_DESCS,
-            tx_size: sys::XSK_RING_PROD__DEFAULT_NUM_DESCS,
-            bind_flags: BindFlags::default(),
-            mode: XdpMode::Default,
-            default_program: true,
-            xskmap: None,
-        }
+        SocketBuilder::new(device, queue)
+    }
+
+    /// The socket around `inner`, just created, and its rings.
+    fn new(inner: Arc<SocketInner>) -> Socket {
+        let u = &inner.umem.inner;
+        // SAFETY: (this and the three below) libxdp filled these structs in for rings mapped until
+        // xsk_socket__delete, which runs only when the last Arc<SocketInner> is gone, and
+        // each queue holds one. User space is the single producer (fill, TX) or consumer
+        // (completion, RX) and each ring gets exactly one queue value.
+        let fill = unsafe { RawProducer::<u64>::from_sys(&inner.fill_comp.fill) };
+        // SAFETY: see above.
+        let comp = unsafe { RawConsumer::<u64>::from_sys(&inner.fill_comp.comp) };
+        let rx = inner.rx.as_deref().map(|r| {
+            // SAFETY: see above.
+            let ring = unsafe { RawConsumer::from_sys(r) };
+            RxQueue::new(ring, r.size, u.clone(), inner.clone())
+        });
+        let tx = inner.tx.as_deref().map(|r| {
+            // SAFETY: see above.
+            let ring = unsafe { RawProducer::from_sys(r) };
+            TxQueue::new(ring, u.clone(), inner.clone())
+        });
+        let parts = SocketParts {
+            rx,
+            tx,
+            fill: Some(FillQueue::new(fill, u.clone(), inner.clone())),
+            comp: Some(CompletionQueue::new(
+                comp,
+                inner.fill_comp.comp.size,
+                u.clone(),
+                inner.clone(),
+            )),
+        };
+        Socket { inner, parts }
     }
 
     /// The device name.
@@ -303,334 +326,5 @@ impl Socket {
     /// The socket's rings, each keeping the socket alive.
     pub fn split(self) -> SocketParts {
         self.parts
-    }
-}
-
-/// Configures and creates a [`Socket`]; see [`Socket::builder`].
-#[derive(Debug)]
-pub struct SocketBuilder {
-    device: String,
-    queue: u32,
-    netns: Option<Netns>,
-    rx: bool,
-    tx: bool,
-    rx_size: u32,
-    tx_size: u32,
-    bind_flags: BindFlags,
-    mode: XdpMode,
-    default_program: bool,
-    xskmap: Option<io::Result<OwnedFd>>,
-}
-
-fn check_size(field: &'static str, v: u32) -> Result<()> {
-    if v == 0 || !v.is_power_of_two() {
-        return Err(Error::invalid(
-            field,
-            format!("{v} is not a power of two above 0"),
-        ));
-    }
-    Ok(())
-}
-
-impl SocketBuilder {
-    /// The namespace of the device; default the calling thread's.
-    pub fn netns(mut self, ns: Netns) -> Self {
-        self.netns = Some(ns);
-        self
-    }
-
-    /// Whether the socket has an RX ring; default true.
-    pub fn rx(mut self, on: bool) -> Self {
-        self.rx = on;
-        self
-    }
-
-    /// Whether the socket has a TX ring; default true.
-    pub fn tx(mut self, on: bool) -> Self {
-        self.tx = on;
-        self
-    }
-
-    /// Entries of the RX ring (a power of two); default 2048.
-    pub fn rx_size(mut self, n: u32) -> Self {
-        self.rx_size = n;
-        self
-    }
-
-    /// Entries of the TX ring (a power of two); default 2048.
-    pub fn tx_size(mut self, n: u32) -> Self {
-        self.tx_size = n;
-        self
-    }
-
-    /// Bind flags; default none.
-    pub fn bind_flags(mut self, f: BindFlags) -> Self {
-        self.bind_flags = f;
-        self
-    }
-
-    /// How libxdp attaches its default program; default [`XdpMode::Default`].
-    pub fn xdp_mode(mut self, m: XdpMode) -> Self {
-        self.mode = m;
-        self
-    }
-
-    /// Whether libxdp loads and attaches its default XDP program (redirecting the queue to
-    /// the socket); default true. With false, the caller must redirect packets to the
-    /// socket with a program of its own (`XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD`).
-    pub fn default_program(mut self, load: bool) -> Self {
-        self.default_program = load;
-        self
-    }
-
-    /// Insert the socket into the caller's XSKMAP (at the queue index) instead of using
-    /// libxdp's default program; implies `default_program(false)`. The descriptor is
-    /// duplicated and kept while the socket lives.
-    pub fn xskmap(mut self, map_fd: BorrowedFd<'_>) -> Self {
-        self.default_program = false;
-        self.xskmap = Some(map_fd.try_clone_to_owned());
-        self
-    }
-
-    fn err_ctx(&self, netns: &Netns) -> (String, u32, String) {
-        (self.device.clone(), self.queue, netns.label().to_owned())
-    }
-
-    fn validate(&self) -> Result<CString> {
-        if self.device.is_empty() || self.device.len() >= libc::IFNAMSIZ {
-            return Err(Error::invalid(
-                "device",
-                format!("{:?} is not a device name (1 to 15 bytes)", self.device),
-            ));
-        }
-        let name = CString::new(self.device.as_str())
-            .map_err(|_| Error::invalid("device", "NUL byte in device name"))?;
-        if !self.rx && !self.tx {
-            return Err(Error::invalid("rx", "a socket needs an RX or a TX ring"));
-        }
-        if self.rx {
-            check_size("rx_size", self.rx_size)?;
-        }
-        if self.tx {
-            check_size("tx_size", self.tx_size)?;
-        }
-        if self.bind_flags.copy && self.bind_flags.zero_copy {
-            return Err(Error::invalid(
-                "bind_flags",
-                "copy and zero_copy exclude each other",
-            ));
-        }
-        Ok(name)
-    }
-
-    /// Create the socket: enter the namespace on the calling thread (left again before
-    /// returning, also on error), create and bind the socket, attach libxdp's default
-    /// program unless told otherwise.
-    ///
-    /// A (namespace, device, queue) new to this UMEM gets its own fill and completion
-    /// rings. Errors: [`Error::InvalidConfig`], [`Error::Netns`], [`Error::DeviceNotFound`],
-    /// [`Error::QueueInUse`] (this UMEM has a socket there), [`Error::UmemNetnsMismatch`]
-    /// (the first socket of a UMEM outside the UMEM's namespace), [`Error::UmemRetired`],
-    /// [`Error::QueueBusy`] (`EBUSY`: another socket holds the queue, maybe one still being
-    /// released; retry), [`Error::SocketCreate`] (e.g. `EPERM` without privileges),
-    /// [`Error::XskMap`].
-    pub fn build(mut self, umem: &Umem) -> Result<Socket> {
-        let ifname = self.validate()?;
-        let xskmap = match self.xskmap.take() {
-            Some(Ok(fd)) => Some(fd),
-            Some(Err(source)) => {
-                return Err(Error::Netns {
-                    netns: "current".into(),
-                    op: "duplicate the XSKMAP descriptor in",
-                    source,
-                })
-            }
-            None => None,
-        };
-        crate::logging::install();
-        let netns = match &self.netns {
-            Some(ns) => ns.try_clone()?,
-            None => Netns::current()?,
-        };
-        let (device, queue, label) = self.err_ctx(&netns);
-        let guard = netns.enter_scoped()?;
-
-        // SAFETY: ifname is a valid NUL-terminated string.
-        let ifindex = unsafe { libc::if_nametoindex(ifname.as_ptr()) };
-        if ifindex == 0 {
-            return Err(Error::DeviceNotFound {
-                device,
-                netns: label,
-                source: io::Error::last_os_error(),
-            });
-        }
-        let key: QueueKey = (netns.id(), ifindex, queue);
-
-        let mut state = umem.inner.lock();
-        if state.queues.contains(&key) {
-            return Err(Error::QueueInUse {
-                device,
-                queue,
-                netns: label,
-            });
-        }
-        let owner = !state.first_done;
-        if (state.first_done && state.live == 0) || state.retired == Some(key) {
-            return Err(Error::UmemRetired {
-                device,
-                queue,
-                netns: label,
-            });
-        }
-        if owner && !umem.inner.netns.same_as(&netns) {
-            // libxdp (patched) says EXDEV here; an unpatched one would bind the device of
-            // that ifindex in the UMEM's namespace instead. Refuse either way.
-            return Err(Error::UmemNetnsMismatch {
-                device,
-                queue,
-                netns: label,
-                umem_netns: umem.inner.netns.label().to_owned(),
-            });
-        }
-
-        let mut fill_comp = if owner {
-            state.saved.take().unwrap_or_default()
-        } else {
-            Box::default()
-        };
-        let mut rx = self.rx.then(Box::<sys::xsk_ring_cons>::default);
-        let mut tx = self.tx.then(Box::<sys::xsk_ring_prod>::default);
-
-        let mut cfg = sys::xsk_socket_config {
-            rx_size: if self.rx { self.rx_size } else { 0 },
-            tx_size: if self.tx { self.tx_size } else { 0 },
-            xdp_flags: self.mode.bits(),
-            bind_flags: self.bind_flags.bits(),
-            ..Default::default()
-        };
-        cfg.__bindgen_anon_1.libxdp_flags = if self.default_program {
-            0
-        } else {
-            sys::XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD
-        };
-
-        let mut xsk: *mut sys::xsk_socket = ptr::null_mut();
-        let rx_ptr = rx.as_deref_mut().map_or(ptr::null_mut(), |r| r as *mut _);
-        let tx_ptr = tx.as_deref_mut().map_or(ptr::null_mut(), |r| r as *mut _);
-        // SAFETY: every pointer is valid: the ring structs are boxed (stable addresses) and
-        // kept in SocketInner until after xsk_socket__delete; for the UMEM's first socket they
-        // are the very structs xsk_umem__create filled in. The UMEM's mutex is held, so no
-        // other libxdp call on this UMEM runs concurrently.
-        let rc = unsafe {
-            sys::xsk_socket__create_shared(
-                &mut xsk,
-                ifname.as_ptr(),
-                queue,
-                umem.inner.xsk_umem,
-                rx_ptr,
-                tx_ptr,
-                &mut fill_comp.fill,
-                &mut fill_comp.comp,
-                &cfg,
-            )
-        };
-        if rc != 0 || xsk.is_null() {
-            if owner {
-                state.saved = Some(fill_comp);
-            }
-            let errno = if rc < 0 { -rc } else { libc::EINVAL };
-            let source = io::Error::from_raw_os_error(errno);
-            return Err(match errno {
-                libc::EXDEV => Error::UmemNetnsMismatch {
-                    device,
-                    queue,
-                    netns: label,
-                    umem_netns: umem.inner.netns.label().to_owned(),
-                },
-                libc::EBUSY => Error::QueueBusy {
-                    device,
-                    queue,
-                    netns: label,
-                    source,
-                },
-                _ => Error::SocketCreate {
-                    device,
-                    queue,
-                    netns: label,
-                    source,
-                },
-            });
-        }
-        // SAFETY: xsk is the live socket just created.
-        let fd = unsafe { sys::xsk_socket__fd(xsk) };
-        state.queues.insert(key);
-        state.live += 1;
-        state.first_done = true;
-
-        // From here on, dropping `inner` deletes the socket properly.
-        let inner = Arc::new(SocketInner {
-            xsk,
-            fd,
-            device,
-            queue,
-            netns,
-            key,
-            owner,
-            umem: umem.clone(),
-            xskmap,
-            fill_comp,
-            rx,
-            tx,
-        });
-
-        if let Some(map) = &inner.xskmap {
-            // SAFETY: xsk is live; map is an open descriptor kept as long as the socket.
-            let rc = unsafe { sys::xsk_socket__update_xskmap(xsk, map.as_raw_fd()) };
-            if rc != 0 {
-                let e = Error::XskMap {
-                    device: inner.device.clone(),
-                    queue,
-                    netns: inner.netns.label().to_owned(),
-                    source: io::Error::from_raw_os_error(-rc),
-                };
-                drop(state);
-                drop(guard);
-                drop(inner);
-                return Err(e);
-            }
-        }
-        drop(state);
-        drop(guard);
-
-        let u = &umem.inner;
-        // SAFETY: (this and the three below) libxdp filled these structs in for rings mapped until
-        // xsk_socket__delete, which runs only when the last Arc<SocketInner> is gone, and
-        // each queue holds one. User space is the single producer (fill, TX) or consumer
-        // (completion, RX) and each ring gets exactly one queue value.
-        let fill = unsafe { RawProducer::<u64>::from_sys(&inner.fill_comp.fill) };
-        // SAFETY: see above.
-        let comp = unsafe { RawConsumer::<u64>::from_sys(&inner.fill_comp.comp) };
-        let rxq = inner.rx.as_deref().map(|r| {
-            // SAFETY: see above.
-            let ring = unsafe { RawConsumer::from_sys(r) };
-            RxQueue::new(ring, r.size, u.clone(), inner.clone())
-        });
-        let txq = inner.tx.as_deref().map(|r| {
-            // SAFETY: see above.
-            let ring = unsafe { RawProducer::from_sys(r) };
-            TxQueue::new(ring, u.clone(), inner.clone())
-        });
-        let parts = SocketParts {
-            rx: rxq,
-            tx: txq,
-            fill: Some(FillQueue::new(fill, u.clone(), inner.clone())),
-            comp: Some(CompletionQueue::new(
-                comp,
-                inner.fill_comp.comp.size,
-                u.clone(),
-                inner.clone(),
-            )),
-        };
-        Ok(Socket { inner, parts })
     }
 }

@@ -10,12 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use libxdp_sys as sys;
 
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::netns::{Netns, NetnsId};
-
-/// Bytes the kernel keeps in front of received packets (`XDP_PACKET_HEADROOM`).
-const XDP_PACKET_HEADROOM: u32 = sys::XDP_PACKET_HEADROOM;
-/// The kernel's smallest chunk (`XDP_UMEM_MIN_CHUNK_SIZE`).
-const MIN_FRAME_SIZE: u32 = 2048;
 
 static NEXT_UMEM_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -407,18 +403,9 @@ impl Default for UmemBuilder {
     }
 }
 
-fn check_ring_size(field: &'static str, v: u32) -> Result<()> {
-    if v == 0 || !v.is_power_of_two() {
-        return Err(Error::invalid(
-            field,
-            format!("{v} is not a power of two above 0"),
-        ));
-    }
-    Ok(())
-}
-
 impl UmemBuilder {
-    /// Frame (chunk) size in bytes; default 4096. At least 2048; a power of two unless
+    /// Frame (chunk) size in bytes; default 4096. From 2048 to the page size (4096 on x86-64:
+    /// the kernel takes no larger chunk, also with huge pages); a power of two unless
     /// [`unaligned_chunks`](UmemBuilder::unaligned_chunks).
     pub fn frame_size(mut self, v: u32) -> Self {
         self.frame_size = v;
@@ -431,19 +418,23 @@ impl UmemBuilder {
         self
     }
 
-    /// Headroom in front of received data, in bytes; default 0.
+    /// Headroom in front of received data, in bytes; default 0. At most `frame_size - 704`:
+    /// the kernel keeps 704 bytes of each frame (its own 256 of headroom, room for an
+    /// `skb_shared_info`, 128 of data) since Linux 6.1.
     pub fn headroom(mut self, v: u32) -> Self {
         self.headroom = v;
         self
     }
 
-    /// Entries of each fill ring (a power of two); default 2048.
+    /// Entries of each fill ring (a power of two, at most 2^18 = 262144, the most Linux 5.10 and
+    /// 6.1 can map); default 2048.
     pub fn fill_size(mut self, v: u32) -> Self {
         self.fill_size = v;
         self
     }
 
-    /// Entries of each completion ring (a power of two); default 2048.
+    /// Entries of each completion ring (a power of two, at most 2^18 = 262144, as
+    /// [`fill_size`](UmemBuilder::fill_size)); default 2048.
     pub fn comp_size(mut self, v: u32) -> Self {
         self.comp_size = v;
         self
@@ -471,32 +462,12 @@ impl UmemBuilder {
 
     fn validate(&self) -> Result<usize> {
         let fs = self.frame_size;
-        if fs < MIN_FRAME_SIZE {
-            return Err(Error::invalid(
-                "frame_size",
-                format!("{fs} is below the kernel's minimum of {MIN_FRAME_SIZE}"),
-            ));
-        }
-        if !self.unaligned && !fs.is_power_of_two() {
-            return Err(Error::invalid(
-                "frame_size",
-                format!("{fs} is not a power of two (needed without unaligned_chunks)"),
-            ));
-        }
+        limits::check_frame(fs, self.headroom, self.unaligned, page_size())?;
         if self.frame_count == 0 {
             return Err(Error::invalid("frame_count", "must be at least 1"));
         }
-        if self.headroom >= fs - XDP_PACKET_HEADROOM {
-            return Err(Error::invalid(
-                "headroom",
-                format!(
-                    "{} leaves no room in a frame of {fs} bytes (the kernel keeps {XDP_PACKET_HEADROOM} more)",
-                    self.headroom
-                ),
-            ));
-        }
-        check_ring_size("fill_size", self.fill_size)?;
-        check_ring_size("comp_size", self.comp_size)?;
+        limits::check_ring("fill_size", self.fill_size, limits::MAX_ADDR_RING_ENTRIES)?;
+        limits::check_ring("comp_size", self.comp_size, limits::MAX_ADDR_RING_ENTRIES)?;
         let len = u64::from(fs) * u64::from(self.frame_count);
         // Unaligned mode puts the data offset in bits 48.. of addresses.
         if len > sys::XSK_UNALIGNED_BUF_ADDR_MASK || usize::try_from(len).is_err() {
@@ -589,17 +560,17 @@ mod tests {
 
     #[test]
     fn invalid_configs_name_the_field() {
-        let cases: [(UmemBuilder, &str); 7] = [
+        let cases: [(UmemBuilder, &str); 10] = [
             (Umem::builder().frame_size(1000), "frame_size"),
             (Umem::builder().frame_size(3000), "frame_size"),
-            (Umem::builder().frame_count(0), "frame_count"),
+            (Umem::builder().frame_size(8192), "frame_size"),
             (
-                Umem::builder()
-                    .unaligned_chunks(true)
-                    .frame_size(1 << 20)
-                    .frame_count(u32::MAX),
-                "frame_count",
+                Umem::builder().frame_size(8192).huge_pages(true),
+                "frame_size",
             ),
+            (Umem::builder().headroom(4096 - 703), "headroom"),
+            (Umem::builder().fill_size(1 << 31), "fill_size"),
+            (Umem::builder().frame_count(0), "frame_count"),
             (Umem::builder().headroom(4096), "headroom"),
             (Umem::builder().fill_size(1000), "fill_size"),
             (Umem::builder().comp_size(0), "comp_size"),

@@ -324,7 +324,7 @@ mod tests {
     }
 
     fn listed_maybe_incomplete(ns: &Netns, ifindex: u32, queue: u32) -> QueueSockets {
-        let _inside = ns.enter().expect("enter");
+        let _inside = ns.enter_scoped().expect("enter");
         sockets_on_queue(ifindex, queue).expect("list AF_XDP sockets")
     }
 

@@ -23,11 +23,20 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use xdp_netns_harness::{env_or, require_root, ForwardTopology};
+
+/// Held by each test that sends traffic: they share the CPUs, and a test run beside another
+/// loses frames for want of CPU time, not by fault of the code under test.
+static TRAFFIC: Mutex<()> = Mutex::new(());
+
+/// The lock on the traffic tests, also after one of them panicked while holding it.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    TRAFFIC.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The examples with a command line of options (and `--help`).
 const EXAMPLES: [&str; 3] = ["forward", "txonly", "rxdrop"];
@@ -348,6 +357,7 @@ fn forward_100k_frames_intact_and_in_order() {
     if !require_root("forward_100k_frames_intact_and_in_order") {
         return;
     }
+    let _alone = one_at_a_time();
     let count: u64 = env_or("XDP_FORWARD_COUNT", 100_000);
     let rate: u64 = env_or("XDP_FORWARD_RATE", 100_000);
     let runs: u32 = env_or("XDP_FORWARD_RUNS", 5);
@@ -419,6 +429,7 @@ fn readme_loop_forwards_1m_frames_without_loss() {
     if !require_root("readme_loop_forwards_1m_frames_without_loss") {
         return;
     }
+    let _alone = one_at_a_time();
     let count: u64 = env_or("XDP_README_LOOP_COUNT", 1_000_000);
     let rate: u64 = env_or("XDP_README_LOOP_RATE", 100_000);
     let dir = examples();
@@ -512,6 +523,7 @@ fn forward_killed_then_restarted_leaves_no_program() {
     if !require_root("forward_killed_then_restarted_leaves_no_program") {
         return;
     }
+    let _alone = one_at_a_time();
     let dir = examples();
     let topo = ForwardTopology::up(2).expect("forward topology up");
     let queues = topo.queues().to_string();
