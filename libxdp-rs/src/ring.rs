@@ -13,9 +13,11 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use libxdp_sys as sys;
 
@@ -506,6 +508,15 @@ macro_rules! queue_common {
         // the raw pointers keep the auto trait off, as two threads must not share one side.
         unsafe impl Send for $t {}
 
+        /// The socket's descriptor, for `epoll` and async runtimes: readable (`EPOLLIN`)
+        /// when the RX ring has packets, writable (`EPOLLOUT`) when the TX ring is at most
+        /// half full. The queue keeps it open; it is the same for every queue of a socket.
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.socket.borrowed_fd()
+            }
+        }
+
         impl fmt::Debug for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($t))
@@ -679,6 +690,33 @@ impl CompletionQueue {
             .consume_with(1, |addr| got = Some(umem.fresh_frame(desc_addr(addr))));
         got
     }
+
+    /// Completions ready now, without waiting.
+    #[inline]
+    pub fn ready(&mut self) -> u32 {
+        self.ring.available(u32::MAX)
+    }
+
+    /// Wait up to `timeout` for completions; returns how many are ready (0 after the timeout).
+    ///
+    /// The kernel signals no event for completions (`poll()` on the socket says only that the
+    /// TX ring has room), so this looks at the ring, sleeping in between: 10 µs at first,
+    /// doubling up to 1 ms, so that a completion is seen within about a millisecond. In copy
+    /// mode completions follow a [`TxQueue::kick`] within microseconds; in zero-copy mode they
+    /// come when the driver has sent.
+    pub fn wait(&mut self, timeout: Duration) -> u32 {
+        let start = Instant::now();
+        let mut pause = Duration::from_micros(10);
+        loop {
+            let ready = self.ready();
+            let waited = start.elapsed();
+            if ready > 0 || waited >= timeout {
+                return ready;
+            }
+            thread::sleep(pause.min(timeout - waited));
+            pause = (pause * 2).min(Duration::from_millis(1));
+        }
+    }
 }
 
 /// The RX ring of a socket: received packets.
@@ -835,6 +873,19 @@ impl TxQueue {
     #[inline]
     pub fn needs_wakeup(&self) -> bool {
         self.ring.needs_wakeup()
+    }
+
+    /// Wait up to `timeout_ms` milliseconds (-1: forever) for room in the TX ring: true once
+    /// at most half of it is taken (the kernel's `POLLOUT`), at once when so already; false on
+    /// timeout or interruption by a signal.
+    ///
+    /// It first sends what is pending ([`kick`](TxQueue::kick)): in copy mode that is what
+    /// makes room. The wait ends when the kernel releases TX entries (zero-copy: as the driver
+    /// takes them). Copy mode does not send while the completion ring is full: consume
+    /// completions first, or this waits in vain.
+    pub fn poll(&mut self, timeout_ms: i32) -> Result<bool> {
+        self.kick()?;
+        poll_fd(&self.socket, libc::POLLOUT, timeout_ms)
     }
 
     /// Kick the kernel to send: one `sendto(fd, NULL, 0, MSG_DONTWAIT)`, ignoring `EAGAIN`,
