@@ -24,7 +24,7 @@ use libxdp_sys as sys;
 use crate::error::Result;
 use crate::socket::{SocketInner, StatisticsReader};
 use crate::stats::Statistics;
-use crate::umem::{Frame, UmemInner};
+use crate::umem::{Frame, UmemInner, XDP_PKT_CONTD};
 
 /// A ring descriptor: `u64` addresses (fill, completion) or [`XdpDesc`] (RX, TX).
 pub trait Desc: Copy + sealed::Sealed {}
@@ -304,6 +304,28 @@ impl<T: Desc> RawConsumer<T> {
         // descriptors up to the new index are written.
         self.cached_prod = unsafe { (*self.producer).load(Ordering::Acquire) };
         self.cached_prod.wrapping_sub(cons)
+    }
+
+    /// How many of the first `max` ready entries make whole packets: up to and including the
+    /// last one for which `ends_packet` holds (0 when none does).
+    #[inline]
+    pub fn whole_packets(&mut self, max: u32, ends_packet: impl Fn(&T) -> bool) -> u32 {
+        let start = self.cons();
+        let n = self.available_from(start, max).min(max);
+        (1..=n)
+            .rev()
+            .find(|&i| {
+                // SAFETY: i - 1 < n: the entry lies between our index and the producer's
+                // published one, so it is written and stays until we release it. Masked:
+                // inside the array.
+                let d = unsafe {
+                    &*self
+                        .descs
+                        .add((start.wrapping_add(i - 1) & self.mask) as usize)
+                };
+                ends_packet(d)
+            })
+            .unwrap_or(0)
     }
 
     /// Read up to `max` descriptors, passing each to `sink` in order, then release their
@@ -749,9 +771,25 @@ impl RxQueue {
     pub fn consume(&mut self, out: &mut Vec<Frame>, max: usize) -> usize {
         let umem = &*self.umem;
         let max = u32::try_from(max).unwrap_or(u32::MAX);
-        self.ring
-            .consume_with(max, |d| out.push(umem.frame_at(desc_addr(d.addr), d.len)))
-            as usize
+        self.ring.consume_with(max, |d| {
+            out.push(umem.received_frame(desc_addr(d.addr), d.len, d.options))
+        }) as usize
+    }
+
+    /// Append received frames to `out`, whole packets only, up to `max` frames: a packet of
+    /// several frames ([`Frame::continues`], with
+    /// [`BindFlags::multi_buffer`](crate::BindFlags::multi_buffer)) comes out with all its
+    /// frames or stays in the ring until they are all there. Returns how many frames.
+    ///
+    /// `max` must be at least the frames of the largest packet (copy mode: up to 18 frames, the
+    /// kernel's `MAX_SKB_FRAGS` plus one), or such a packet never comes out.
+    #[inline]
+    pub fn consume_packets(&mut self, out: &mut Vec<Frame>, max: usize) -> usize {
+        let max = u32::try_from(max).unwrap_or(u32::MAX);
+        let n = self
+            .ring
+            .whole_packets(max, |d| d.options & XDP_PKT_CONTD == 0);
+        self.consume(out, n as usize)
     }
 
     /// One received frame, if any.
@@ -759,8 +797,9 @@ impl RxQueue {
     pub fn consume_one(&mut self) -> Option<Frame> {
         let umem = &*self.umem;
         let mut got = None;
-        self.ring
-            .consume_with(1, |d| got = Some(umem.frame_at(desc_addr(d.addr), d.len)));
+        self.ring.consume_with(1, |d| {
+            got = Some(umem.received_frame(desc_addr(d.addr), d.len, d.options))
+        });
         got
     }
 
@@ -779,7 +818,8 @@ impl RxQueue {
         let moved = self.ring.move_to(&mut tx.ring, max, |d| XdpDesc {
             addr: desc_addr(d.addr),
             len: d.len,
-            options: 0,
+            // A packet of several frames goes out as it came in.
+            options: d.options & XDP_PKT_CONTD,
         });
         Ok(moved as usize)
     }
@@ -832,7 +872,7 @@ impl TxQueue {
             XdpDesc {
                 addr: f.addr(),
                 len: f.len(),
-                options: 0,
+                options: f.options(),
             }
         }) as usize;
         debug_assert_eq!(done, n);
@@ -852,7 +892,7 @@ impl TxQueue {
         let d = XdpDesc {
             addr: frame.addr(),
             len: frame.len(),
-            options: 0,
+            options: frame.options(),
         };
         if self.ring.produce_with(1, |_| d) == 1 {
             Ok(())

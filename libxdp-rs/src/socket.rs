@@ -27,7 +27,16 @@ pub struct BindFlags {
     /// Ask the kernel to say when it needs a wakeup (`XDP_USE_NEED_WAKEUP`); see
     /// [`TxQueue::needs_wakeup`] and [`FillQueue::needs_wakeup`].
     pub need_wakeup: bool,
+    /// Packets larger than a frame, spanning several (`XDP_USE_SG`, Linux 6.6+): received as
+    /// frames with [`Frame::continues`](crate::Frame::continues) set on all but the last
+    /// (take them with [`RxQueue::consume_packets`]), sent the same way. Without it the kernel
+    /// drops packets larger than a frame. libxdp's default program is then loaded with
+    /// frags support (XDP multi-buffer), as a device whose MTU exceeds a page needs.
+    pub multi_buffer: bool,
 }
+
+/// `XDP_USE_SG` (`<linux/if_xdp.h>`, Linux 6.6); defined here as older kernel headers lack it.
+const XDP_USE_SG: u32 = 1 << 4;
 
 impl BindFlags {
     fn bits(self) -> u16 {
@@ -40,6 +49,9 @@ impl BindFlags {
         }
         if self.need_wakeup {
             b |= sys::XDP_USE_NEED_WAKEUP;
+        }
+        if self.multi_buffer {
+            b |= XDP_USE_SG;
         }
         b as u16
     }

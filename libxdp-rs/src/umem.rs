@@ -34,20 +34,25 @@ pub struct Frame {
     /// The UMEM the frame belongs to.
     umem: u64,
     len: u32,
-    /// Bytes from `addr` to the end of the chunk.
-    cap: u32,
+    /// Bytes from `addr` to the end of the chunk (at most a page), and in bit
+    /// [`CONTINUES`] whether the packet goes on in the next frame: kept in one word so that
+    /// frames stay 24 bytes.
+    cap_and_continues: u32,
 }
+
+/// The bit of `Frame::cap_and_continues` that says the packet continues in the next frame.
+const CONTINUES: u32 = 1 << 31;
 
 impl Frame {
     /// Made by this crate only, with `addr + cap` inside the UMEM and `len <= cap`.
     #[inline]
     pub(crate) fn new(umem: u64, addr: u64, len: u32, cap: u32) -> Frame {
-        debug_assert!(len <= cap);
+        debug_assert!(len <= cap && cap < CONTINUES);
         Frame {
             addr,
             umem,
             len,
-            cap,
+            cap_and_continues: cap,
         }
     }
 
@@ -77,7 +82,34 @@ impl Frame {
     /// Bytes available from the data offset to the end of the chunk.
     #[inline]
     pub fn capacity(&self) -> u32 {
-        self.cap
+        self.cap_and_continues & !CONTINUES
+    }
+
+    /// Whether the packet goes on in the next frame (`XDP_PKT_CONTD`): a packet larger than a
+    /// frame spans several, with this set on all but the last. Only sockets bound with
+    /// [`BindFlags::multi_buffer`](crate::BindFlags::multi_buffer) receive such packets;
+    /// without it, every frame is a whole packet.
+    #[inline]
+    pub fn continues(&self) -> bool {
+        self.cap_and_continues & CONTINUES != 0
+    }
+
+    /// Mark the packet as going on in the next frame sent, or as ending with this one (the
+    /// default). [`TxQueue::produce`](crate::TxQueue::produce) hands it to the kernel with the
+    /// frame.
+    #[inline]
+    pub fn set_continues(&mut self, continues: bool) {
+        if continues {
+            self.cap_and_continues |= CONTINUES;
+        } else {
+            self.cap_and_continues &= !CONTINUES;
+        }
+    }
+
+    /// The descriptor options for this frame (`XDP_PKT_CONTD` or 0).
+    #[inline]
+    pub(crate) fn options(&self) -> u32 {
+        u32::from(self.continues()) * XDP_PKT_CONTD
     }
 
     /// Set the packet length, e.g. after writing a packet into [`Umem::buffer_mut`].
@@ -85,16 +117,18 @@ impl Frame {
     /// Fails with [`Error::FrameTooLong`] beyond [`capacity`](Frame::capacity).
     #[inline]
     pub fn set_len(&mut self, len: u32) -> Result<()> {
-        if len > self.cap {
-            return Err(Error::FrameTooLong {
-                len,
-                capacity: self.cap,
-            });
+        let capacity = self.capacity();
+        if len > capacity {
+            return Err(Error::FrameTooLong { len, capacity });
         }
         self.len = len;
         Ok(())
     }
 }
+
+/// `XDP_PKT_CONTD` (`<linux/if_xdp.h>`, Linux 6.6): in a descriptor's options, the packet
+/// continues in the next descriptor. Defined here, as older kernel headers lack it.
+pub(crate) const XDP_PKT_CONTD: u32 = 1;
 
 /// Identifies a socket's queue on a UMEM: (namespace, ifindex in that namespace, queue).
 pub(crate) type QueueKey = (NetnsId, u32, u32);
@@ -236,6 +270,16 @@ impl UmemInner {
         Frame::new(self.id, addr, len.min(cap), cap)
     }
 
+    /// The frame an RX descriptor describes, with its `XDP_PKT_CONTD` mark.
+    #[inline]
+    pub(crate) fn received_frame(&self, addr: u64, len: u32, options: u32) -> Frame {
+        let mut frame = self.frame_at(addr, len);
+        if options & XDP_PKT_CONTD != 0 {
+            frame.set_continues(true);
+        }
+        frame
+    }
+
     /// A fresh frame for the chunk holding `addr`: data offset `headroom`, length 0.
     #[inline]
     pub(crate) fn fresh_frame(&self, addr: u64) -> Frame {
@@ -360,7 +404,7 @@ impl Umem {
     /// ```
     #[inline]
     pub fn buffer_mut<'a>(&'a self, frame: &'a mut Frame) -> &'a mut [u8] {
-        let cap = frame.cap;
+        let cap = frame.capacity();
         self.bytes_mut(frame, cap)
     }
 

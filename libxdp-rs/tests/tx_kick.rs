@@ -66,6 +66,7 @@ fn tx_socket(
             copy: true,
             zero_copy: false,
             need_wakeup: true,
+            ..BindFlags::default()
         })
         .build(&umem)
         .expect("TX socket")

@@ -121,6 +121,7 @@ fn tx_setup(topo: &Topology, tx: u32, comp: u32) -> (Umem, Vec<Frame>, TxQueue, 
             copy: true,
             zero_copy: false,
             need_wakeup: true,
+            ..BindFlags::default()
         })
         .build(&umem)
         .expect("TX socket")

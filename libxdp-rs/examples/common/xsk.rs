@@ -36,5 +36,6 @@ pub fn bind_flags(copy: bool, zero_copy: bool) -> Result<BindFlags, String> {
         copy,
         zero_copy,
         need_wakeup: true,
+        ..BindFlags::default()
     })
 }
