@@ -261,6 +261,33 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `RawConsumer::whole_packets` against a model: descriptors whose `options` bit 0 says
+    /// "the packet continues"; the answer is the length of the longest prefix of the first
+    /// `max` ready ones that ends a packet, also when the ring wraps.
+    #[test]
+    fn whole_packets_end_where_a_packet_ends(
+        size in size(),
+        start in start_index(),
+        continued in prop::collection::vec(any::<bool>(), 0..64),
+        max in 0u32..80,
+    ) {
+        let mut r = ring::<XdpDesc>(size, start);
+        let n = (continued.len() as u32).min(size);
+        let done = r.prod.produce_with(n, |i| XdpDesc {
+            addr: u64::from(i),
+            len: 1,
+            options: u32::from(continued[i as usize]),
+        });
+        prop_assert_eq!(done, n);
+        let seen = &continued[..n.min(max) as usize];
+        let want = seen.iter().rposition(|c| !c).map_or(0, |i| i as u32 + 1);
+        prop_assert_eq!(r.cons.whole_packets(max, |d| d.options & 1 == 0), want);
+        // It only looks: everything is still there.
+        prop_assert_eq!(r.cons.available(u32::MAX), n);
+    }
+}
+
 #[test]
 fn need_wakeup_flag() {
     let r = ring::<u64>(8, 0);
