@@ -111,20 +111,14 @@ int main(int argc, char **argv)
 	const char *outer, *inner, *ns;
 	struct xdp_program *o1, *o2, *i1;
 	struct dispatcher od, nd;
-	int ret = 0;
+	int ret = test_start(argc, argv, 4, "OUTER INNER NS XDP_PASS_OBJECT");
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s OUTER INNER NS XDP_PASS_OBJECT\n", argv[0]);
-		return 2;
-	}
+	if (ret)
+		return ret;
 	outer = argv[1];
 	inner = argv[2];
 	ns = argv[3];
 	obj_path = argv[4];
-	if (!is_root()) {
-		printf("SKIP: needs root\n");
-		return TEST_SKIP;
-	}
 
 	o1 = attach(NULL, outer);
 	i1 = attach(ns, inner);

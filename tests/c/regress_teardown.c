@@ -112,16 +112,10 @@ out:
 int main(int argc, char **argv)
 {
 	struct side outer = { .dev = argv[1] }, inner = { .dev = argv[2], .ns = argv[3] };
-	int ret;
+	int ret = test_start(argc, argv, 3, "OUTER INNER NS");
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s OUTER INNER NS\n", argv[0]);
-		return 2;
-	}
-	if (!is_root()) {
-		printf("SKIP: needs root\n");
-		return TEST_SKIP;
-	}
+	if (ret)
+		return ret;
 	xt_capture_libxdp_warnings();
 
 	ret = delete_across(&outer, &inner, &inner, 0);

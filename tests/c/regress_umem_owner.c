@@ -40,16 +40,6 @@
 
 static void *area;
 
-static void fill_all(struct xt_port *p)
-{
-	__u32 idx = 0, i;
-
-	xsk_ring_prod__reserve(&p->fill, FRAMES, &idx);
-	for (i = 0; i < FRAMES; i++)
-		*xsk_ring_prod__fill_addr(&p->fill, idx + i) = (__u64)i * XT_FRAME_SIZE;
-	xsk_ring_prod__submit(&p->fill, FRAMES);
-}
-
 /* Read the RX ring until WANT of our frames arrived or nothing comes for 200 ms. */
 static unsigned int drain(struct xt_port *p, unsigned int want)
 {
@@ -153,7 +143,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	fill_all(&port);
+	xt_fill_frames(&port, FRAMES);
 	sender = again ? packet_sender_open(ns, inner) : packet_sender_open(NULL, outer);
 	if (sender < 0) {
 		fprintf(stderr, "FAIL: AF_PACKET sender: %s\n", strerror(-sender));

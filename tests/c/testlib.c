@@ -153,18 +153,43 @@ bool frame_parse(const uint8_t *buf, size_t len, struct test_frame *out)
 	return true;
 }
 
-int packet_send_burst(int fd, uint8_t tag, uint32_t first, unsigned int count)
+/* Offsets 256 apart differ too, so that buffers put together in the wrong order show. */
+static uint8_t payload_byte(uint32_t seq, size_t off)
 {
-	uint8_t buf[TEST_FRAME_LEN];
-	unsigned int i;
-	size_t len;
+	return (uint8_t)(seq ^ off ^ (off >> 8));
+}
 
+bool frame_payload_intact(const uint8_t *buf, size_t len, uint32_t seq)
+{
+	size_t off;
+
+	for (off = TEST_FRAME_LEN; off < len; off++)
+		if (buf[off] != payload_byte(seq, off))
+			return false;
+	return true;
+}
+
+int packet_send_frames(int fd, uint8_t tag, uint32_t first, unsigned int count, size_t len)
+{
+	uint8_t buf[TEST_FRAME_MAX];
+	unsigned int i;
+	size_t off;
+
+	if (len < TEST_FRAME_LEN || len > sizeof(buf))
+		return -EINVAL;
 	for (i = 0; i < count; i++) {
-		len = frame_build(buf, sizeof(buf), tag, first + i);
+		frame_build(buf, sizeof(buf), tag, first + i);
+		for (off = TEST_FRAME_LEN; off < len; off++)
+			buf[off] = payload_byte(first + i, off);
 		if (send(fd, buf, len, 0) != (ssize_t)len)
 			return i ? (int)i : -errno;
 	}
 	return count;
+}
+
+int packet_send_burst(int fd, uint8_t tag, uint32_t first, unsigned int count)
+{
+	return packet_send_frames(fd, tag, first, count, TEST_FRAME_LEN);
 }
 
 int pin_for_tx_queue(unsigned int queue, unsigned int nqueues)
@@ -192,4 +217,17 @@ int pin_for_tx_queue(unsigned int queue, unsigned int nqueues)
 bool is_root(void)
 {
 	return geteuid() == 0;
+}
+
+int test_start(int argc, char **argv, int nargs, const char *usage)
+{
+	if (argc != nargs + 1) {
+		fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+		return 2;
+	}
+	if (!is_root()) {
+		printf("SKIP: needs root\n");
+		return TEST_SKIP;
+	}
+	return 0;
 }

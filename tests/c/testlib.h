@@ -18,6 +18,8 @@
 #define TEST_MAGIC 0x584e4e53u /* "XNNS" */
 /* Ethernet header + magic + tag + sequence number, padded to the minimum. */
 #define TEST_FRAME_LEN 60
+/* The longest frame packet_send_frames() sends: a 9000-byte MTU and its Ethernet header. */
+#define TEST_FRAME_MAX 9014
 
 struct test_frame {
 	uint8_t tag;
@@ -52,6 +54,16 @@ int packet_sender_open(const char *ns, const char *ifname);
  */
 int packet_send_burst(int fd, uint8_t tag, uint32_t first, unsigned int count);
 
+/*
+ * The same with frames of LEN bytes (TEST_FRAME_LEN .. TEST_FRAME_MAX): past
+ * the test frame, each byte depends on its offset and the sequence number
+ * (frame_payload_intact() checks them).
+ */
+int packet_send_frames(int fd, uint8_t tag, uint32_t first, unsigned int count, size_t len);
+
+/* Whether the bytes past the test frame in BUF (LEN long) are those of SEQ. */
+bool frame_payload_intact(const uint8_t *buf, size_t len, uint32_t seq);
+
 /* Build a test frame into BUF (at least TEST_FRAME_LEN); returns its length. */
 size_t frame_build(uint8_t *buf, size_t size, uint8_t tag, uint32_t seq);
 
@@ -66,5 +78,12 @@ bool frame_parse(const uint8_t *buf, size_t len, struct test_frame *out);
 int pin_for_tx_queue(unsigned int queue, unsigned int nqueues);
 
 bool is_root(void);
+
+/*
+ * The start of the main() of a test that takes exactly NARGS arguments
+ * (USAGE names them): 0 to go on, or the status to exit with once it has
+ * said why (2: wrong arguments; TEST_SKIP: not root).
+ */
+int test_start(int argc, char **argv, int nargs, const char *usage);
 
 #endif

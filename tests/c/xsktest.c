@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -50,11 +51,18 @@ static void return_or_die(struct ns_saved *saved)
 int xt_socket_create(const char *ns, const char *ifname, __u32 queue, struct xsk_umem *umem,
 		     struct xt_port *port, bool rx, bool tx)
 {
+	return xt_socket_create_flags(ns, ifname, queue, umem, port, rx, tx, XDP_COPY);
+}
+
+int xt_socket_create_flags(const char *ns, const char *ifname, __u32 queue,
+			   struct xsk_umem *umem, struct xt_port *port, bool rx, bool tx,
+			   __u16 bind_flags)
+{
 	struct xsk_socket_config cfg = {
 		.rx_size = XT_RING_SIZE,
 		.tx_size = XT_RING_SIZE,
 		.xdp_flags = XDP_FLAGS_DRV_MODE,
-		.bind_flags = XDP_COPY,
+		.bind_flags = bind_flags,
 	};
 	struct timespec pause = { .tv_nsec = 2 * 1000 * 1000 };
 	struct ns_saved saved;
@@ -80,6 +88,40 @@ void xt_socket_delete(const char *ns, struct xt_port *port)
 	xsk_socket__delete(port->xsk);
 	port->xsk = NULL;
 	return_or_die(&saved);
+}
+
+void xt_fill_frames(struct xt_port *port, unsigned int frames)
+{
+	__u32 idx = 0, i;
+
+	xsk_ring_prod__reserve(&port->fill, frames, &idx);
+	for (i = 0; i < frames; i++)
+		*xsk_ring_prod__fill_addr(&port->fill, idx + i) = (__u64)i * XT_FRAME_SIZE;
+	xsk_ring_prod__submit(&port->fill, frames);
+}
+
+int xt_kernel_has_use_sg(void)
+{
+	/* No device has ifindex 0: a kernel that knows the flag gets as far
+	 * as looking the device up (ENODEV); an older one refuses the
+	 * unknown flag first (EINVAL).
+	 */
+	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_USE_SG };
+	int fd, err;
+
+	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? errno : 0;
+	close(fd);
+	switch (err) {
+	case ENODEV:
+		return 1;
+	case EINVAL:
+		return 0;
+	default:
+		return err ? -err : -EEXIST;
+	}
 }
 
 long xt_xdp_prog_id(const char *ns, const char *ifname)

@@ -12,6 +12,14 @@
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
+/* Multi-buffer AF_XDP (Linux 6.6), newer than the system's headers may be. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 #define XT_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
 #define XT_RING_SIZE 2048
 
@@ -36,6 +44,20 @@ void *xt_umem_area(unsigned int frames);
  */
 int xt_socket_create(const char *ns, const char *ifname, __u32 queue, struct xsk_umem *umem,
 		     struct xt_port *port, bool rx, bool tx);
+
+/* The same with BIND_FLAGS (XDP_COPY in xt_socket_create()). */
+int xt_socket_create_flags(const char *ns, const char *ifname, __u32 queue,
+			   struct xsk_umem *umem, struct xt_port *port, bool rx, bool tx,
+			   __u16 bind_flags);
+
+/* Give the kernel the first FRAMES frames of the UMEM through PORT's fill ring. */
+void xt_fill_frames(struct xt_port *port, unsigned int frames);
+
+/*
+ * Whether bind() of an AF_XDP socket knows XDP_USE_SG (Linux 6.6): 1 or 0,
+ * or a negative errno when the probe cannot tell. Binds nothing.
+ */
+int xt_kernel_has_use_sg(void);
 
 /* xsk_socket__delete() with the thread in namespace NS. */
 void xt_socket_delete(const char *ns, struct xt_port *port);
