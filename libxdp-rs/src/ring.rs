@@ -826,6 +826,12 @@ impl RxQueue {
 
     /// Wait up to `timeout_ms` milliseconds (-1: forever) for received packets. True when
     /// readable; false on timeout or interruption by a signal.
+    ///
+    /// On a socket that also sends, in copy mode with
+    /// [`BindFlags::need_wakeup`](crate::BindFlags::need_wakeup), the kernel's `poll()` also
+    /// sends what is pending. Linux 5.10 spins in it then, past the timeout, while the
+    /// completion ring is full (each try frees a buffer, which wakes the poll again): consume
+    /// completions before polling there, or receive and send on sockets of their own.
     pub fn poll(&self, timeout_ms: i32) -> Result<bool> {
         poll_fd(&self.socket, libc::POLLIN, timeout_ms)
     }
@@ -876,8 +882,8 @@ impl TxQueue {
             }
         }) as usize;
         debug_assert_eq!(done, n);
-        // All went (the usual case): nothing to move. Otherwise the rest moves to the front,
-        // a copy of what did not fit, which the ring will take before anything newer.
+        // All went (the usual case): nothing to move. Otherwise what did not fit moves to the
+        // front (one memmove), to go before anything appended later.
         frames.drain(..n);
         n
     }
@@ -921,10 +927,15 @@ impl TxQueue {
     ///
     /// It first sends what is pending ([`kick`](TxQueue::kick)): in copy mode that is what
     /// makes room. The wait ends when the kernel releases TX entries (zero-copy: as the driver
-    /// takes them). Copy mode does not send while the completion ring is full: consume
-    /// completions first, or this waits in vain.
+    /// takes them). The kernel sends nothing while the completion ring has no room for what
+    /// is pending: then this returns false at once, without waiting; consume completions and
+    /// poll again. (Waiting then would be in vain, and on Linux 5.10 `poll()` spins in the
+    /// kernel past its timeout: each try frees a buffer, which wakes the poll again.)
     pub fn poll(&mut self, timeout_ms: i32) -> Result<bool> {
-        self.kick()?;
+        let left = self.kick()?;
+        if left > 0 && self.socket.completion_room() < left {
+            return Ok(false);
+        }
         poll_fd(&self.socket, libc::POLLOUT, timeout_ms)
     }
 

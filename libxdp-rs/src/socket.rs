@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use libxdp_sys as sys;
@@ -109,6 +110,22 @@ unsafe impl Sync for SocketInner {}
 impl SocketInner {
     pub(crate) fn fd(&self) -> RawFd {
         self.fd
+    }
+
+    /// Free entries of the completion ring of the socket's (device, queue), as its indexes
+    /// stand now: the kernel's producer index and the consumer index of the
+    /// [`CompletionQueue`] (which another thread may be moving: the answer only grows then).
+    pub(crate) fn completion_room(&self) -> u32 {
+        let comp = &self.fill_comp.comp;
+        // SAFETY: libxdp pointed these at the ring's producer and consumer words, mapped until
+        // xsk_socket__delete, which runs after self is gone; they are only read, atomically.
+        let (prod, cons) = unsafe {
+            (
+                (*(comp.producer as *const AtomicU32)).load(Ordering::Acquire),
+                (*(comp.consumer as *const AtomicU32)).load(Ordering::Acquire),
+            )
+        };
+        comp.size.saturating_sub(prod.wrapping_sub(cons))
     }
 
     pub(crate) fn borrowed_fd(&self) -> BorrowedFd<'_> {
