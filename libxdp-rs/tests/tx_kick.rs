@@ -1,5 +1,6 @@
-//! `TxQueue::kick` sends everything produced, and says what is left; `TxQueue::produce` keeps
-//! order when the ring is full (needs root).
+//! Sending (needs root): `TxQueue::kick` sends everything produced and says what is left,
+//! `TxQueue::produce` keeps order when the ring is full, `TxQueue::poll` waits for room and
+//! `CompletionQueue::wait` for completions.
 //!
 //! A TX-only socket in copy mode on `outer` (root namespace) of the equal-ifindex topology;
 //! what it sends goes to `inner`, whose stack drops it (no addresses, no IPv6). Copy mode sends
@@ -18,12 +19,17 @@ fn write_test_frame(umem: &Umem, frame: &mut Frame, seq: u32) {
     frame.set_len(bytes.len() as u32).expect("frame length");
 }
 
+/// Write test frames 0, 1, ... into `frames`.
+fn write_test_frames(umem: &Umem, frames: &mut [Frame]) {
+    for (seq, f) in frames.iter_mut().enumerate() {
+        write_test_frame(umem, f, seq as u32);
+    }
+}
+
 /// Produce `n` test frames from `free` into `tx` (all fit).
 fn produce(umem: &Umem, tx: &mut TxQueue, free: &mut Vec<Frame>, n: usize) {
     let mut batch: Vec<Frame> = free.drain(free.len() - n..).collect();
-    for (seq, f) in batch.iter_mut().enumerate() {
-        write_test_frame(umem, f, seq as u32);
-    }
+    write_test_frames(umem, &mut batch);
     assert_eq!(tx.produce(&mut batch), n, "the TX ring takes all {n}");
 }
 
@@ -38,11 +44,12 @@ fn completions(
     let deadline = Instant::now() + wait;
     let mut got = 0;
     loop {
-        got += comp.consume(free, usize::MAX);
-        if got >= want || Instant::now() >= deadline {
+        got += comp.consume(free, want - got);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if got >= want || left.is_zero() {
             return got;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        comp.wait(left);
     }
 }
 
@@ -150,9 +157,7 @@ fn produce_sends_oldest_first_when_the_ring_is_full() {
     let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 1024, 1024, 64);
 
     let mut queued: Vec<Frame> = free.drain(free.len() - 100..).collect();
-    for (seq, f) in queued.iter_mut().enumerate() {
-        write_test_frame(&umem, f, seq as u32);
-    }
+    write_test_frames(&umem, &mut queued);
     let order: Vec<u64> = queued.iter().map(Frame::addr).collect();
     assert_eq!(tx.produce(&mut queued), 64, "a ring of 64 takes 64");
     let left: Vec<u64> = queued.iter().map(Frame::addr).collect();
@@ -168,4 +173,83 @@ fn produce_sends_oldest_first_when_the_ring_is_full() {
     // Copy mode completes in the order it sent.
     let done: Vec<u64> = sent.iter().map(|f| f.addr()).collect();
     assert_eq!(done, order, "sent oldest first");
+}
+
+#[test]
+fn tx_poll_makes_room_and_completions_come_back() {
+    if !require_root("tx_poll_makes_room_and_completions_come_back") {
+        return;
+    }
+    let topo = Topology::up(1).expect("topology up");
+    let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 512, 512, 64);
+    write_test_frames(&umem, &mut free);
+
+    // Nothing sent: no completion comes, and the wait lasts its time.
+    let started = Instant::now();
+    assert_eq!(comp.wait(Duration::from_millis(50)), 0);
+    assert!(started.elapsed() >= Duration::from_millis(50));
+
+    let mut batch: Vec<Frame> = free.drain(..64).collect();
+    assert_eq!(tx.produce(&mut batch), 64);
+    assert_eq!(tx.free_entries(1), 0, "the TX ring is full");
+    assert!(tx.poll(2000).expect("poll"), "no room after 2 s");
+    assert!(
+        tx.free_entries(32) >= 32,
+        "poll said room, the ring has none"
+    );
+    assert!(
+        comp.wait(Duration::from_secs(2)) > 0,
+        "no completion within 2 s"
+    );
+    assert_eq!(
+        completions(&mut comp, &mut free, 64, Duration::from_secs(5)),
+        64
+    );
+}
+
+/// With the completion ring full, copy mode sends nothing: `TxQueue::poll` says so at once.
+/// Linux 5.10 would spin in `poll()` past any timeout there (each try frees a buffer, which
+/// wakes the poll again): the test then hangs instead of failing.
+#[test]
+fn tx_poll_says_no_room_at_once_while_the_completion_ring_is_full() {
+    if !require_root("tx_poll_says_no_room_at_once_while_the_completion_ring_is_full") {
+        return;
+    }
+    let topo = Topology::up(1).expect("topology up");
+    let (umem, mut free, mut tx, mut comp) = tx_socket(&topo, 512, 64, 64);
+    write_test_frames(&umem, &mut free);
+
+    let mut batch: Vec<Frame> = free.drain(..64).collect();
+    assert_eq!(tx.produce(&mut batch), 64);
+    assert!(
+        tx.poll(2000).expect("poll"),
+        "64 frames into a completion ring of 64"
+    );
+    // The completion ring is full now: copy mode sends no more until it is consumed.
+    assert_eq!(comp.wait(Duration::from_secs(2)), 64);
+    let mut batch: Vec<Frame> = free.drain(..64).collect();
+    assert_eq!(tx.produce(&mut batch), 64);
+    let started = Instant::now();
+    assert!(
+        !tx.poll(2000).expect("poll"),
+        "room although the completion ring is full"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "poll waited {:?} in vain",
+        started.elapsed()
+    );
+    let mut done = Vec::new();
+    assert_eq!(
+        completions(&mut comp, &mut done, 64, Duration::from_secs(5)),
+        64
+    );
+    assert!(
+        tx.poll(2000).expect("poll"),
+        "no room once completions were consumed"
+    );
+    assert_eq!(
+        completions(&mut comp, &mut done, 64, Duration::from_secs(5)),
+        64
+    );
 }

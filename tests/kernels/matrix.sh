@@ -69,7 +69,7 @@ build() {
 	export CARGO_TARGET_DIR=$B/target
 	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
 		-p libxdp-rs --lib --test netns_sockets --test forward --test tx_kick --test netns \
-		--test socket_errors --test waiting --test multi_buffer \
+		--test socket_errors --test epoll --test multi_buffer \
 		>"$B/kernels/cargo.json" || return 1
 	cargo build --examples -p libxdp-rs || return 1
 	echo "$PATH" >"$B/kernels/host-path"
