@@ -63,9 +63,9 @@ build() {
 			tests/kernels/xsk_hold.c "$o/lib/libxdp.a" $(pkg-config --libs libbpf libelf zlib) \
 			-o "$B/kernels/xsk_hold-$l" || return 1
 	done
-	# The Rust tests that need root and a kernel, the crates' unit tests among them (libxdp-rs's
-	# count queues and list AF_XDP sockets): test binaries (cargo prints their paths) and the
-	# examples the forwarding test runs.
+	# The Rust tests that need root and a kernel, libxdp-rs's unit tests among them (they count
+	# queues and list AF_XDP sockets): test binaries (cargo prints their paths) and the examples
+	# the forwarding test runs.
 	export CARGO_TARGET_DIR=$B/target
 	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
 		-p libxdp-rs --lib --test netns_sockets --test forward --test tx_kick --test netns \
@@ -85,10 +85,13 @@ build() {
 		    if m.get("reason") == "compiler-artifact" and m.get("executable") \
 		            and m["target"]["kind"] in (["test"], ["lib"]):
 		        crate = os.path.relpath(os.path.dirname(os.path.dirname(m["target"]["src_path"])), top)
+		        # --lib selects libxdp-sys's unit tests too: it has none.
+		        if m["target"]["kind"] == ["lib"] and crate != "libxdp-rs":
+		            continue
 		        print(crate, m["target"]["name"], m["executable"])
 	EOF
-	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 10 ] || {
-		echo "matrix: expected 10 Rust test binaries, cargo gave:" >&2
+	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 9 ] || {
+		echo "matrix: expected 9 Rust test binaries, cargo gave:" >&2
 		cat "$B/kernels/rust-tests.list" >&2
 		return 1
 	}
