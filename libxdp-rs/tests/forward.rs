@@ -541,7 +541,7 @@ fn forward_killed_then_restarted_leaves_no_program() {
 
     let mut killed = Proc::spawn(&dir, "forward", &args);
     killed.wait_ready(Duration::from_secs(10));
-    // The devices the forwarder's sockets put a program on (its TX-only side may have none).
+    // The devices the forwarder's sockets put a program on (its TX-only side gets none).
     let with_prog: Vec<_> = devices
         .into_iter()
         .filter(|(ns, dev)| runs_xdp(*ns, dev))
