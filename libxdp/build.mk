@@ -90,7 +90,8 @@ $(OBJ)/static/%.o: $(UPSTREAM_LIBXDP_DIR)/%.c $(LIB_DEPS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(LIB_CFLAGS) -DLIBXDP_STATIC=1 -c $< -o $@
 
-$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(UPSTREAM_LIBXDP_DIR)/libxdp.map $(CONFIG_STAMP)
+$(SHARED_LIB): $(LIB_OBJS:%=$(OBJ)/shared/%.o) $(OBJ)/embedded-bpf.o $(UPSTREAM_LIBXDP_DIR)/libxdp.map \
+		$(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -shared -Wl,-soname,libxdp.so.$(LIBXDP_MAJOR) \
@@ -103,7 +104,9 @@ $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR): $(SHARED_LIB)
 $(OUT)/lib/libxdp.so: $(OUT)/lib/libxdp.so.$(LIBXDP_MAJOR)
 	$(Q)ln -sf $(<F) $@
 
-# The static library carries the BPF objects inside, so users need no files at run time.
+# Both libraries carry the BPF objects inside: libxdp.a uses them first, libxdp.so.1 when
+# none are found on the search path (patches/0019), so neither needs files at run time. The
+# symbols stay inside libxdp.so.1: upstream's version script makes everything else local.
 $(OBJ)/embedded-bpf.S: $(BPF_OBJS) $(HERE)/embed-bpf.sh
 	@mkdir -p $(@D)
 	$(Q)$(HERE)/embed-bpf.sh $@ $(BPF_OBJS)

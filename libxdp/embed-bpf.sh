@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Write an assembly file that embeds BPF object files into libxdp.a (LIBXDP_STATIC).
+# Write an assembly file that embeds BPF object files into libxdp.a and libxdp.so.1.
 #   embed-bpf.sh OUT.S OBJ...
 # Each OBJ gets the _binary_<name>_start/_end symbols that libxdp.c looks up, named
 # after the file's base name as `ld --format=binary` would name them, but without

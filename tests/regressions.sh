@@ -40,7 +40,7 @@ cases=(
 	"umem-owner-control|keep|1|UMEM and its first socket in one namespace: all arrive"
 	"umem-first-again|fixed|1|UMEM's first socket fails to get its program, then works on its queue (0016)"
 	"cycles|fixed|4|$cycles setup/teardown cycles in two namespaces: fds, maps, XDP (0004)"
-	"missing-objects|fixed|2|default objects missing: -ENOENT, no crash, nothing left, libxdp.so.1 (0005)"
+	"missing-objects|fixed|2|default objects without the program: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-shared|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.so.1 (0005)"
 	"foreign-prog-static|fixed|2|foreign xsk_def_prog on the device: -ENOENT, no crash, libxdp.a (0005)"
 	"unheld-prog|fixed|2|default program left with no reference: the next socket removes it (0015)"
@@ -49,6 +49,7 @@ cases=(
 	"same-queue|fixed|1|two sockets on one queue, 100 cycles, ASan+UBSan (0009)"
 	"multibuf|fixed|2|multi-buffer socket (XDP_USE_SG), default program, MTU 9000 (0018)"
 	"dispatcher|keep|1|dispatchers on equal ifindexes in two namespaces, one bpffs"
+	"lone-so|fixed|2|seed scenario, distro-built program, libxdp.so.1 alone in a directory (0019)"
 )
 
 # The table's first column is 76 wide, and tests/kernels/matrix.sh reads the table.
@@ -124,7 +125,13 @@ run_case() {
 		cmd=("$bins/regress_cycles" namespaces "$OUTER_DEV" "$INNER_DEV" "$INNER_NS"
 			"$QUEUES" "$cycles") ;;
 	missing-objects)
-		cmd=(env LD_LIBRARY_PATH="$out/lib" LIBXDP_OBJECT_PATH=/nonexistent
+		# Objects that are missing altogether no longer fail libxdp.so.1: it falls back on its
+		# embedded copies (0019). Found on the path, these hold no program.
+		local objs=$logs/no-default-prog-$lib
+		mkdir -p "$objs"
+		ln -sf "$bins/no_programs.bpf.o" "$objs/xsk_def_xdp_prog.o"
+		ln -sf "$bins/no_programs.bpf.o" "$objs/xsk_def_xdp_prog_5.3.o"
+		cmd=(env LD_LIBRARY_PATH="$out/lib" LIBXDP_OBJECT_PATH="$objs"
 			"$bins/regress_setup_errors-shared" missing-objects "$OUTER_DEV") ;;
 	foreign-prog-shared)
 		cmd=("${shared_env[@]}" "$bins/regress_setup_errors-shared" foreign-prog "$OUTER_DEV"
@@ -146,6 +153,9 @@ run_case() {
 	dispatcher)
 		cmd=("$bins/regress_dispatcher" "$OUTER_DEV" "$INNER_DEV" "$INNER_NS"
 			"$bins/xdp_pass.bpf.o") ;;
+	lone-so)
+		cmd=("$here/lone-libxdp.sh" "$out/lib/libxdp.so.1" "$logs/lone-$lib"
+			"$bins/seed_netns-distro" "${seed_args[@]}") ;;
 	multibuf)
 		# More than a page: veth takes only programs with frags support.
 		ip link set dev "$OUTER_DEV" mtu 9000

@@ -6,7 +6,8 @@
  * serve as many namespaces as before.
  *
  *   regress_setup_errors missing-objects DEV
- *	run with LIBXDP_OBJECT_PATH=/nonexistent against libxdp.so.1: the
+ *	run against libxdp.so.1 with LIBXDP_OBJECT_PATH at objects named as
+ *	libxdp's default ones that hold no program (no_programs.bpf.o): the
  *	default program cannot be found.
  *   regress_setup_errors foreign-prog DEV OBJ
  *	a program named xsk_def_prog from OBJ, not libxdp's, runs on DEV.
