@@ -7,6 +7,10 @@
 #   make regressions   each patch's regression test, pristine v1.6.3 against patched, as a table
 #   make bench         benchmarks, Rust against C against the kernel (root; see bench/README.md)
 #   make install       install the drop-in library (PREFIX=/usr/local DESTDIR=)
+#   make deb           Debian packages libxdp1, libxdp-dev, xdp-tools 1.6.3-1+netns1 in build/deb
+#                      (from Debian's own xdp-tools 1.6.3-1 source package and patches/)
+#   make test-deb      install them over the distribution's, run the compatibility and seed tests
+#                      against the system library, put the distribution's back (root)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
 #   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
@@ -24,7 +28,7 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean
+.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean deb test-deb
 all: lib
 
 # The Debian packages the build and the tests need (installs the missing ones as root).
@@ -53,12 +57,20 @@ demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: deps
-	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust
+	@$(MAKE) --no-print-directory lint patches-check test-c test-deb regressions test-fault bench-smoke test-rust
 
 test-c: lib
 	@$(TESTS_MAKE) test
 
 TESTS_MAKE = $(MAKE) --no-print-directory -C tests BUILD=$(abspath $(BUILD))
+
+# scripts/build-deb.sh is cheap when nothing changed (a stamp on the tarballs and the series).
+deb:
+	@./scripts/build-deb.sh $(BUILD)/deb
+
+# Builds the packages itself, as root only (without root it says SKIP).
+test-deb:
+	@./tests/deb-test.sh $(BUILD)
 
 regressions: lib pristine-lib
 	@$(TESTS_MAKE) regress-bins

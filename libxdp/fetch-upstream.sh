@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Print the path of a verified copy of the pinned upstream tarball.
+# Print the path of a verified copy of the pinned upstream tarball, or with --debian of the
+# pinned Debian packaging tarball (debian/ of the same source package, for scripts/build-deb.sh).
+#
+#   fetch-upstream.sh [--debian] [CACHE_DIR]
 #
 # Sources, tried in order:
-#   1. $LIBXDP_UPSTREAM_TARBALL (a path the user gives; never downloaded over)
-#   2. the cache: $1 if given, else ${XDG_CACHE_HOME:-~/.cache}/xdp-netns
+#   1. $LIBXDP_UPSTREAM_TARBALL, or $LIBXDP_DEBIAN_TARBALL with --debian (a path the user
+#      gives; never downloaded over)
+#   2. the cache: CACHE_DIR if given, else ${XDG_CACHE_HOME:-~/.cache}/xdp-netns
 #   3. `apt-get source --download-only` with a private apt configuration
 #      (its own sources list, lists and cache; the system's apt setup is untouched)
 # A checksum mismatch is a hard error that prints both sums.
@@ -12,6 +16,17 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=upstream.conf
 . "$here/upstream.conf"
+
+# Which file: both come from the one source package, so they share every source below.
+wanted_name=$TARBALL_NAME wanted_sha256=$TARBALL_SHA256
+user_path=${LIBXDP_UPSTREAM_TARBALL:-} user_var=LIBXDP_UPSTREAM_TARBALL
+what="xdp-tools $XDP_TOOLS_VERSION"
+if [ "${1:-}" = --debian ]; then
+	shift
+	wanted_name=$DEBIAN_TARBALL_NAME wanted_sha256=$DEBIAN_TARBALL_SHA256
+	user_path=${LIBXDP_DEBIAN_TARBALL:-} user_var=LIBXDP_DEBIAN_TARBALL
+	what="Debian's packaging of xdp-tools $DEBIAN_SOURCE_VERSION"
+fi
 
 cache_dir=${1:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/xdp-netns}
 
@@ -23,28 +38,28 @@ die() {
 verify() {
 	local file=$1 sum
 	sum=$(sha256sum "$file" | cut -d' ' -f1)
-	[ "$sum" = "$TARBALL_SHA256" ] && return 0
+	[ "$sum" = "$wanted_sha256" ] && return 0
 	die "checksum mismatch for $file" \
-		"  expected sha256 $TARBALL_SHA256" \
+		"  expected sha256 $wanted_sha256" \
 		"  actual   sha256 $sum" \
-		"Provide the genuine $TARBALL_NAME (xdp-tools $XDP_TOOLS_VERSION)."
+		"Provide the genuine $wanted_name ($what)."
 }
 
-if [ -n "${LIBXDP_UPSTREAM_TARBALL:-}" ]; then
-	[ -f "$LIBXDP_UPSTREAM_TARBALL" ] || die "LIBXDP_UPSTREAM_TARBALL=$LIBXDP_UPSTREAM_TARBALL: no such file"
-	verify "$LIBXDP_UPSTREAM_TARBALL"
-	echo "$LIBXDP_UPSTREAM_TARBALL"
+if [ -n "$user_path" ]; then
+	[ -f "$user_path" ] || die "$user_var=$user_path: no such file"
+	verify "$user_path"
+	echo "$user_path"
 	exit 0
 fi
 
-cached=$cache_dir/$TARBALL_NAME
+cached=$cache_dir/$wanted_name
 if [ -f "$cached" ]; then
 	verify "$cached"
 	echo "$cached"
 	exit 0
 fi
 
-how_to_fix="Either set LIBXDP_UPSTREAM_TARBALL=/path/to/$TARBALL_NAME (sha256 $TARBALL_SHA256),
+how_to_fix="Either set $user_var=/path/to/$wanted_name (sha256 $wanted_sha256),
 or place that file at $cached,
 or install apt (apt-get, with Debian's archive keyring) and allow access to $DEBIAN_MIRROR."
 
@@ -72,10 +87,10 @@ apt-get -q "${apt_opts[@]}" update >&2 ||
 (cd "$apt_root/download" &&
 	apt-get -q "${apt_opts[@]}" source --download-only "xdp-tools=$DEBIAN_SOURCE_VERSION" >&2) ||
 	die "apt-get source xdp-tools=$DEBIAN_SOURCE_VERSION failed." "$how_to_fix"
-[ -f "$apt_root/download/$TARBALL_NAME" ] ||
-	die "apt-get source did not produce $TARBALL_NAME." "$how_to_fix"
-verify "$apt_root/download/$TARBALL_NAME"
+[ -f "$apt_root/download/$wanted_name" ] ||
+	die "apt-get source did not produce $wanted_name." "$how_to_fix"
+verify "$apt_root/download/$wanted_name"
 mkdir -p "$cache_dir"
-mv "$apt_root/download/$TARBALL_NAME" "$cached.tmp.$$"
+mv "$apt_root/download/$wanted_name" "$cached.tmp.$$"
 mv "$cached.tmp.$$" "$cached"
 echo "$cached"

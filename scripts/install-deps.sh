@@ -15,6 +15,9 @@ packages=(
 	# make test-kernels (tests/kernels/): the VM, its initramfs, modules.dep, the guest's ports,
 	# and what virtiofsd (built from crates.io for the guest's root filesystem) links
 	qemu-system-x86 busybox-static kmod udev libseccomp-dev
+	# make deb (scripts/build-deb.sh): what Debian's xdp-tools source package builds with on
+	# bookworm (any bpftool: build-deb.sh relaxes its version), and lintian for make test-deb
+	dpkg-dev debhelper dh-package-notes bpftool libpcap-dev lintian
 )
 
 missing=()

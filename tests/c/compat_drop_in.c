@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	}
 	printf("attached %s (id %u) to %s in %s\n", name, xdp_program__id(prog), dev,
 	       ns ? ns : "(current)");
+	test_checkpoint("attached");
 	if (show_attached(ifindex, dev, name) < 1) {
 		xdp_program__detach(prog, ifindex, XDP_MODE_NATIVE, 0);
 		goto out;

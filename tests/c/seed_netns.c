@@ -493,6 +493,7 @@ int main(int argc, char **argv)
 		goto out;
 	printf("created %u sockets on one UMEM (copy mode, native XDP, default program)\n",
 	       NUM_DEVS * num_queues);
+	test_checkpoint("sockets");
 	if (check_cookies() || fill_rings())
 		goto out;
 

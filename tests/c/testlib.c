@@ -9,7 +9,9 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -230,4 +232,16 @@ int test_start(int argc, char **argv, int nargs, const char *usage)
 		return TEST_SKIP;
 	}
 	return 0;
+}
+
+void test_checkpoint(const char *name)
+{
+	const char *stop_at = getenv("TESTLIB_STOP_AT");
+
+	if (!stop_at || strcmp(stop_at, name))
+		return;
+	printf("checkpoint %s: pid %d stops\n", name, (int)getpid());
+	fflush(stdout);
+	raise(SIGSTOP);
+	printf("checkpoint %s: continued\n", name);
 }

@@ -86,4 +86,12 @@ bool is_root(void);
  */
 int test_start(int argc, char **argv, int nargs, const char *usage);
 
+/*
+ * A point where a test driver may look at the running process from outside
+ * (its /proc/PID/maps, say): with TESTLIB_STOP_AT=NAME in the environment the
+ * process says "checkpoint NAME: pid PID stops" on stdout and stops itself
+ * (SIGSTOP) until the driver sends SIGCONT. Does nothing otherwise.
+ */
+void test_checkpoint(const char *name);
+
 #endif
