@@ -29,6 +29,9 @@ work=$top/build/deb-src
 # Above the distribution's $DEBIAN_SOURCE_VERSION (dpkg --compare-versions: 1.6.3-1 < 1.6.3-1+netns1
 # < 1.6.3-2), saying where it comes from.
 version=$DEBIAN_SOURCE_VERSION+netns1
+# Who the packages say they come from: DEBFULLNAME and DEBEMAIL, as dch takes them, else the
+# project's placeholder.
+maintainer="${DEBFULLNAME:-xdp-netns build} <${DEBEMAIL:-build@xdp-netns.invalid}>"
 # The binary packages that replace the distribution's.
 packages=(libxdp1 libxdp-dev xdp-tools)
 
@@ -93,6 +96,12 @@ grep -q 'bpftool (>= ' "$src/debian/control" ||
 	die "debian/control no longer names 'bpftool (>= ...)'; review the bpftool change in $0"
 sed -i -E 's/bpftool \(>= [^)]*\)/bpftool/' "$src/debian/control"
 
+# Packages built here are not Debian's: their maintainer is whoever builds them; the changelog
+# names Debian's (an Original-Maintainer field is Ubuntu's, unknown to Debian's lintian).
+debian_maintainer=$(sed -n 's/^Maintainer: *//p' "$src/debian/control")
+[ -n "$debian_maintainer" ] || die "debian/control names no Maintainer"
+sed -i -e "s/^Maintainer: .*/Maintainer: $maintainer/" "$src/debian/control"
+
 # shellcheck source=/dev/null
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-unstable}")
 {
@@ -100,13 +109,14 @@ codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-unstable}")
 	echo
 	echo "  * xdp-netns: libxdp patched to be safe across network namespaces, built"
 	echo "    from Debian's xdp-tools $DEBIAN_SOURCE_VERSION by scripts/build-deb.sh (make deb)."
-	echo "    Not a Debian upload."
+	echo "    Not a Debian upload; Debian's package is maintained by"
+	echo "    $debian_maintainer."
 	echo "  * Add the xdp-netns series (debian/patches/xdp-netns/) after Debian's"
 	echo "    own patches (${debian_patches:-0} in $DEBIAN_SOURCE_VERSION):"
 	for p in "${series[@]}"; do echo "    - $(basename "$p")"; done
 	echo "  * Build-Depends: any bpftool (bookworm's 7.1.0 generates the skeletons)."
 	echo
-	echo " -- xdp-netns build <build@xdp-netns.invalid>  $(date -R)"
+	echo " -- $maintainer  $(date -R)"
 	echo
 	cat "$src/debian/changelog"
 } >"$src/debian/changelog.new"
