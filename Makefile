@@ -14,6 +14,8 @@
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
 #   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
+#   make test-apps     real AF_XDP applications (Debian's Open vSwitch, afxdp ports) on the
+#                      distribution's libxdp and on ours, as a table (root)
 #   make test-kernels  the regression table and the Rust namespace tests on pinned Debian kernels
 #                      in VMs (root; KERNELS="5.10 6.12" picks; see tests/kernels/matrix.sh)
 
@@ -57,7 +59,8 @@ demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: deps
-	@$(MAKE) --no-print-directory lint patches-check test-c test-deb regressions test-fault bench-smoke test-rust
+	@$(MAKE) --no-print-directory lint patches-check test-c test-deb regressions test-fault bench-smoke \
+		test-rust test-apps
 
 test-c: lib
 	@$(TESTS_MAKE) test
@@ -101,7 +104,7 @@ clean:
 # Benchmarks (root; not part of `make test`): bench/run.sh builds what it needs. `bench` writes
 # bench/results/results-DATE.json and chart.png; `bench-smoke` runs one short round of each into
 # build/bench/ (checks that the benchmarks build and run; its figures mean nothing).
-.PHONY: bench bench-smoke test-kernels test-fault
+.PHONY: bench bench-smoke test-kernels test-fault test-apps
 bench:
 	@./bench/run.sh
 
@@ -116,3 +119,9 @@ test-kernels: deps
 # The fault-injection table (tests/fault/run.sh): every function x N x variant, pristine and patched.
 test-fault: lib pristine-lib
 	@./tests/fault/run.sh $(BUILD)
+
+# Unmodified applications of others on the drop-in library (root; tests/apps/): Open vSwitch's
+# ovs-vswitchd with afxdp ports, once on the distribution's libxdp.so.1 and once on ours.
+test-apps: lib
+	@$(TESTS_MAKE) apps-bins
+	@./tests/apps/ovs-afxdp.sh $(BUILD)

@@ -18,6 +18,8 @@ packages=(
 	# make deb (scripts/build-deb.sh): what Debian's xdp-tools source package builds with on
 	# bookworm (any bpftool: build-deb.sh relaxes its version), and lintian for make test-deb
 	dpkg-dev debhelper dh-package-notes bpftool libpcap-dev lintian
+	# make test-apps (tests/apps/): Open vSwitch, whose ovs-vswitchd links libxdp.so.1
+	openvswitch-switch
 )
 
 missing=()
@@ -34,4 +36,24 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-[ ${#missing[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+# openvswitch-switch's postinst starts the system's OVS service. The tests run a private OVS
+# in a namespace of their own and need no system one: keep it from starting while we install
+# (a policy-rc.d that denies, unless the machine has one already) and from starting at boot.
+installing_ovs=0
+[[ " ${missing[*]} " != *" openvswitch-switch "* ]] || installing_ovs=1
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ $installing_ovs = 1 ] && [ ! -e $policy ]; then
+	printf '#!/bin/sh\n# install-deps.sh (xdp-netns): no services start during this install\nexit 101\n' >$policy
+	chmod 755 $policy
+	own_policy=1
+	trap 'rm -f $policy' EXIT
+fi
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ $own_policy = 0 ] || { rm -f $policy; trap - EXIT; }
+if [ $installing_ovs = 1 ] && [ -d /run/systemd/system ]; then
+	systemctl disable --now openvswitch-switch.service ovsdb-server.service ovs-vswitchd.service ||
+		echo "install-deps: could not disable the system's Open vSwitch service" >&2
+fi
