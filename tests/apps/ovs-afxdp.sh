@@ -27,8 +27,6 @@ build=$(cd "${1:-$top/build}" && pwd)
 # The library under test: OVS_AFXDP_OURS=build/out-pristine shows what the checks catch.
 ours_out=$(cd "${OVS_AFXDP_OURS:-$build/out}" && pwd)
 our_lib_dir=$ours_out/lib
-# Where our libxdp.so.1 finds its BPF objects. Drop this once libxdp.so.1 embeds them.
-our_object_path=$ours_out/lib/bpf
 foreign_obj=$build/tests/out/xsk_def_prog_foreign.bpf.o
 frames=${OVS_AFXDP_FRAMES:-1000}
 cycles=${OVS_AFXDP_CYCLES:-20}
@@ -436,7 +434,9 @@ our_lib=$(readlink -f "$our_lib_dir/libxdp.so.1")
 distro_version=
 
 if [ "$only" != distro ]; then
-	lib_env=(env LD_LIBRARY_PATH="$our_lib_dir" LIBXDP_OBJECT_PATH="$our_object_path")
+	# As a user would drop it in: LD_LIBRARY_PATH alone. Our libxdp.so.1 carries its BPF
+	# objects (0019); no LIBXDP_OBJECT_PATH points at the ones in the build tree.
+	lib_env=(env -u LIBXDP_OBJECT_PATH LD_LIBRARY_PATH="$our_lib_dir")
 	measure ours
 fi
 
