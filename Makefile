@@ -24,7 +24,7 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean
+.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust test-rust-noop regressions lint install patches patches-check clean
 all: lib
 
 # The Debian packages the build and the tests need (installs the missing ones as root).
@@ -53,7 +53,7 @@ demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: deps
-	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust
+	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust test-rust-noop
 
 test-c: lib
 	@$(TESTS_MAKE) test
@@ -68,6 +68,10 @@ regressions: lib pristine-lib
 
 test-rust: source
 	$(CARGO) test --workspace --all-targets
+
+# With nothing changed, a second cargo build compiles nothing and runs no build script.
+test-rust-noop:
+	@CARGO=$(CARGO) ./tests/rust-noop-build.sh
 
 lint:
 	$(CARGO) fmt --all --check

@@ -105,7 +105,13 @@ struct Layout {
 fn layout() -> Layout {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let packaged = manifest.join("upstream");
-    println!("cargo:rerun-if-changed={}", packaged.display());
+    // Only a packaged crate has upstream/. Cargo takes a watched path that does not exist for
+    // changed, which would rerun this script, and rebuild every dependent, on every build. (When
+    // stage-upstream.sh creates it in the repository, it copies ../libxdp and ../patches, which
+    // are watched below, so missing its appearance builds nothing different.)
+    if packaged.exists() {
+        println!("cargo:rerun-if-changed={}", packaged.display());
+    }
     if packaged.join("libxdp/prepare-source.sh").is_file() {
         if manifest.join("../libxdp/prepare-source.sh").is_file() {
             println!(
@@ -139,6 +145,16 @@ fn layout() -> Layout {
          before packaging.",
         manifest.display()
     ))
+}
+
+/// Write `text` to `path` unless the file holds it already, so that a rerun leaves the file, and
+/// its mtime, alone: cargo compares the mtime of every watched file with the last run's.
+fn write_if_changed(path: &Path, text: impl AsRef<[u8]>) {
+    let text = text.as_ref();
+    if fs::read(path).is_ok_and(|old| old == text) {
+        return;
+    }
+    fs::write(path, text).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
 }
 
 /// KEY=VALUE lines of upstream.conf (no quotes, `#` comments).
@@ -401,8 +417,7 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
             .arg(lib_src.join("xdp-dispatcher.c.in")),
         "m4 xdp-dispatcher.c.in",
     );
-    fs::write(&dispatcher_c, dispatcher)
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", dispatcher_c.display())));
+    write_if_changed(&dispatcher_c, dispatcher);
 
     let mut objects = Vec::new();
     for prog in BPF_PROGS {
@@ -472,9 +487,10 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
 // bindings
 
 fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
+    // bindgen tells cargo to watch this header (CargoCallbacks): rewriting it on every run would
+    // make the next build rerun this script.
     let wrapper = out_dir.join("libxdp-sys.h");
-    fs::write(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n")
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", wrapper.display())));
+    write_if_changed(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n");
 
     // With gnu89 inline semantics xsk.h declares its ring helpers `static inline`, which lets
     // bindgen wrap them in real functions (compiled below) that Rust can call.
@@ -499,9 +515,7 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen on xdp/libxdp.h and xdp/xsk.h: {e}")));
-    bindings
-        .write_to_file(out_dir.join("bindings.rs"))
-        .unwrap_or_else(|e| fail(&format!("writing bindings.rs: {e}")));
+    write_if_changed(&out_dir.join("bindings.rs"), bindings.to_string());
 
     // bindgen writes `#include "<header>"` lines; the wrappers need the same flags.
     let inline_c = inline_c.with_extension("c");
