@@ -233,7 +233,9 @@ fn check_prerequisites(clang: &str, m4: &str) {
             .probe(name)
             .is_ok()
     };
-    if !pkg("libelf") {
+    // libxdp itself includes no libelf header: libbpf needs the library, which libbpf-sys builds
+    // with `vendored-libelf`.
+    if !pkg("libelf") && env::var_os("CARGO_FEATURE_VENDORED_LIBELF").is_none() {
         missing.push((
             "libelf development files (pkg-config libelf)".into(),
             "libelf-dev pkg-config",
