@@ -488,9 +488,30 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // bindings
 
+/// bindgen's `CargoCallbacks` without the headers in `OUT_DIR`: has cargo watch every header
+/// bindgen reads, and the environment variables it reads, except what this script writes below
+/// `OUT_DIR` (the wrapper, the patched tree's headers). Those are written during the run, so
+/// cargo would find them newer than the run and rerun it on the next build, once after every
+/// fresh build; their sources (the tarball, `libxdp/`, `patches/`) are watched already.
+#[derive(Debug)]
+struct WatchHeaders {
+    out_dir: PathBuf,
+}
+
+impl bindgen::callbacks::ParseCallbacks for WatchHeaders {
+    fn include_file(&self, filename: &str) {
+        if !Path::new(filename).starts_with(&self.out_dir) {
+            println!("cargo:rerun-if-changed={filename}");
+        }
+    }
+
+    fn read_env_var(&self, key: &str) {
+        println!("cargo:rerun-if-env-changed={key}");
+    }
+}
+
 fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
-    // bindgen tells cargo to watch this header (CargoCallbacks): rewriting it on every run would
-    // make the next build rerun this script.
+    // Written only when it changes, so that its mtime, too, says when it last changed.
     let wrapper = out_dir.join("libxdp-sys.h");
     write_if_changed(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n");
 
@@ -514,7 +535,9 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .layout_tests(true)
         .wrap_static_fns(true)
         .wrap_static_fns_path(&inline_c)
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .parse_callbacks(Box::new(WatchHeaders {
+            out_dir: out_dir.to_owned(),
+        }))
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen on xdp/libxdp.h and xdp/xsk.h: {e}")));
     write_if_changed(&out_dir.join("bindings.rs"), bindings.to_string());
