@@ -24,7 +24,7 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust test-rust-noop regressions lint install patches patches-check clean
+.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust test-rust-noop test-xsk-rs regressions lint install patches patches-check clean
 all: lib
 
 # The Debian packages the build and the tests need (installs the missing ones as root).
@@ -53,7 +53,7 @@ demo-seed: lib
 	@$(TESTS_MAKE) demo
 
 test: deps
-	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust test-rust-noop
+	@$(MAKE) --no-print-directory lint patches-check test-c regressions test-fault bench-smoke test-rust test-rust-noop test-xsk-rs
 
 test-c: lib
 	@$(TESTS_MAKE) test
@@ -72,6 +72,11 @@ test-rust: source
 # With nothing changed, a second cargo build compiles nothing and runs no build script.
 test-rust-noop:
 	@CARGO=$(CARGO) ./tests/rust-noop-build.sh
+
+# xsk-rs' own suite (fetched from crates.io at test time) on our libxdp-sys via [patch.crates-io]
+# (root; its tests make a veth pair, in a network namespace of their own).
+test-xsk-rs:
+	@CARGO=$(CARGO) ./tests/rust-consumers/xsk-rs.sh
 
 lint:
 	$(CARGO) fmt --all --check
