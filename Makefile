@@ -74,9 +74,13 @@ test-rust-noop:
 	@CARGO=$(CARGO) ./tests/rust-noop-build.sh
 
 # xsk-rs' own suite (fetched from crates.io at test time) on our libxdp-sys via [patch.crates-io]
-# (root; its tests make a veth pair, in a network namespace of their own).
+# (root; its tests make a veth pair, in a network namespace of their own): 0.8 asks for
+# libxdp-sys 0.2.2, 0.11 (the latest) for 0.2.4 and has the most tests.
+XSK_RS_VERSIONS ?= 0.8.0 0.11.0
 test-xsk-rs:
-	@CARGO=$(CARGO) ./tests/rust-consumers/xsk-rs.sh
+	@for v in $(XSK_RS_VERSIONS); do \
+		CARGO=$(CARGO) XSK_RS_VERSION=$$v ./tests/rust-consumers/xsk-rs.sh || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --all --check

@@ -11,7 +11,8 @@
 # namespace they run in, so they run in a network namespace of their own (unshare --net): the
 # devices and their traffic never reach the host's, and go away with the namespace. Root.
 #
-# XSK_RS_VERSION picks the version (default 0.8.0; it asks for libxdp-sys "0.2.2").
+# XSK_RS_VERSION picks the version (default 0.8.0; it asks for libxdp-sys "0.2.2"; `make
+# test-xsk-rs` runs 0.11.0 too).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
