@@ -30,7 +30,8 @@ CARGO ?= cargo
 
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
-.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust regressions lint install patches patches-check clean deb test-deb
+.PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust test-rust-noop test-xsk-rs \
+	regressions lint install patches patches-check clean deb test-deb
 all: lib
 
 # The Debian packages the build and the tests need (installs the missing ones as root).
@@ -60,7 +61,7 @@ demo-seed: lib
 
 test: deps
 	@$(MAKE) --no-print-directory lint patches-check test-c test-deb regressions test-fault bench-smoke \
-		test-rust test-apps
+		test-rust test-rust-noop test-xsk-rs test-apps
 
 test-c: lib
 	@$(TESTS_MAKE) test
@@ -83,6 +84,19 @@ regressions: lib pristine-lib
 
 test-rust: source
 	$(CARGO) test --workspace --all-targets
+
+# With nothing changed, a second cargo build compiles nothing and runs no build script.
+test-rust-noop:
+	@CARGO=$(CARGO) ./tests/rust-noop-build.sh
+
+# xsk-rs' own suite (fetched from crates.io at test time) on our libxdp-sys via [patch.crates-io]
+# (root; its tests make a veth pair, in a network namespace of their own): 0.8 asks for
+# libxdp-sys 0.2.2, 0.11 (the latest) for 0.2.4 and has the most tests.
+XSK_RS_VERSIONS ?= 0.8.0 0.11.0
+test-xsk-rs:
+	@for v in $(XSK_RS_VERSIONS); do \
+		CARGO=$(CARGO) XSK_RS_VERSION=$$v ./tests/rust-consumers/xsk-rs.sh || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --all --check

@@ -105,7 +105,13 @@ struct Layout {
 fn layout() -> Layout {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let packaged = manifest.join("upstream");
-    println!("cargo:rerun-if-changed={}", packaged.display());
+    // Only a packaged crate has upstream/. Cargo takes a watched path that does not exist for
+    // changed, which would rerun this script, and rebuild every dependent, on every build. (When
+    // stage-upstream.sh creates it in the repository, it copies ../libxdp and ../patches, which
+    // are watched below, so missing its appearance builds nothing different.)
+    if packaged.exists() {
+        println!("cargo:rerun-if-changed={}", packaged.display());
+    }
     if packaged.join("libxdp/prepare-source.sh").is_file() {
         if manifest.join("../libxdp/prepare-source.sh").is_file() {
             println!(
@@ -139,6 +145,16 @@ fn layout() -> Layout {
          before packaging.",
         manifest.display()
     ))
+}
+
+/// Write `text` to `path` unless the file holds it already, so that a rerun leaves the file, and
+/// its mtime, alone: cargo compares the mtime of every watched file with the last run's.
+fn write_if_changed(path: &Path, text: impl AsRef<[u8]>) {
+    let text = text.as_ref();
+    if fs::read(path).is_ok_and(|old| old == text) {
+        return;
+    }
+    fs::write(path, text).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
 }
 
 /// KEY=VALUE lines of upstream.conf (no quotes, `#` comments).
@@ -217,7 +233,9 @@ fn check_prerequisites(clang: &str, m4: &str) {
             .probe(name)
             .is_ok()
     };
-    if !pkg("libelf") {
+    // libxdp itself includes no libelf header: libbpf needs the library, which libbpf-sys builds
+    // with `vendored-libelf`.
+    if !pkg("libelf") && env::var_os("CARGO_FEATURE_VENDORED_LIBELF").is_none() {
         missing.push((
             "libelf development files (pkg-config libelf)".into(),
             "libelf-dev pkg-config",
@@ -401,8 +419,7 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
             .arg(lib_src.join("xdp-dispatcher.c.in")),
         "m4 xdp-dispatcher.c.in",
     );
-    fs::write(&dispatcher_c, dispatcher)
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", dispatcher_c.display())));
+    write_if_changed(&dispatcher_c, dispatcher);
 
     let mut objects = Vec::new();
     for prog in BPF_PROGS {
@@ -471,10 +488,32 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // bindings
 
+/// bindgen's `CargoCallbacks` without the headers in `OUT_DIR`: has cargo watch every header
+/// bindgen reads, and the environment variables it reads, except what this script writes below
+/// `OUT_DIR` (the wrapper, the patched tree's headers). Those are written during the run, so
+/// cargo would find them newer than the run and rerun it on the next build, once after every
+/// fresh build; their sources (the tarball, `libxdp/`, `patches/`) are watched already.
+#[derive(Debug)]
+struct WatchHeaders {
+    out_dir: PathBuf,
+}
+
+impl bindgen::callbacks::ParseCallbacks for WatchHeaders {
+    fn include_file(&self, filename: &str) {
+        if !Path::new(filename).starts_with(&self.out_dir) {
+            println!("cargo:rerun-if-changed={filename}");
+        }
+    }
+
+    fn read_env_var(&self, key: &str) {
+        println!("cargo:rerun-if-env-changed={key}");
+    }
+}
+
 fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
+    // Written only when it changes, so that its mtime, too, says when it last changed.
     let wrapper = out_dir.join("libxdp-sys.h");
-    fs::write(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n")
-        .unwrap_or_else(|e| fail(&format!("{}: {e}", wrapper.display())));
+    write_if_changed(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n");
 
     // With gnu89 inline semantics xsk.h declares its ring helpers `static inline`, which lets
     // bindgen wrap them in real functions (compiled below) that Rust can call.
@@ -496,12 +535,12 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .layout_tests(true)
         .wrap_static_fns(true)
         .wrap_static_fns_path(&inline_c)
-        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .parse_callbacks(Box::new(WatchHeaders {
+            out_dir: out_dir.to_owned(),
+        }))
         .generate()
         .unwrap_or_else(|e| fail(&format!("bindgen on xdp/libxdp.h and xdp/xsk.h: {e}")));
-    bindings
-        .write_to_file(out_dir.join("bindings.rs"))
-        .unwrap_or_else(|e| fail(&format!("writing bindings.rs: {e}")));
+    write_if_changed(&out_dir.join("bindings.rs"), bindings.to_string());
 
     // bindgen writes `#include "<header>"` lines; the wrappers need the same flags.
     let inline_c = inline_c.with_extension("c");
