@@ -16,6 +16,8 @@
 #   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
 #   make test-apps     real AF_XDP applications (Debian's Open vSwitch, afxdp ports) on the
 #                      distribution's libxdp and on ours, as a table (root)
+#   make test-rust-noop  a second cargo build compiles nothing and runs no build script
+#   make test-xsk-rs   xsk-rs' own test suite (from crates.io) on our libxdp-sys (root)
 #   make test-kernels  the regression table and the Rust namespace tests on pinned Debian kernels
 #                      in VMs (root; KERNELS="5.10 6.12" picks; see tests/kernels/matrix.sh)
 
