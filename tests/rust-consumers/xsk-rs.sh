@@ -55,7 +55,9 @@ TOML
 : >"$fetcher/src/lib.rs"
 "$cargo" fetch --manifest-path "$fetcher/Cargo.toml" --quiet
 manifest=$("$cargo" metadata --format-version 1 --manifest-path "$fetcher/Cargo.toml" |
-	jq -r --arg v "$version" '.packages[] | select(.name == "xsk-rs" and .version == $v) | .manifest_path')
+	python3 -c 'import json, sys
+print(*[p["manifest_path"] for p in json.load(sys.stdin)["packages"]
+	if p["name"] == "xsk-rs" and p["version"] == sys.argv[1]])' "$version")
 [ -f "$manifest" ] || die "cargo fetched no xsk-rs $version"
 
 # A fresh copy each time: the registry's must stay pristine, and the copy gets our patch and an
