@@ -508,12 +508,36 @@ impl bindgen::callbacks::ParseCallbacks for WatchHeaders {
     fn read_env_var(&self, key: &str) {
         println!("cargo:rerun-if-env-changed={key}");
     }
+
+    /// The kernel's integer types (`__u32`, `__be16`, ...) are libbpf-sys' and blocked here, so
+    /// bindgen cannot see that they are plain integers: it would make every union holding one a
+    /// struct of `__BindgenUnionField`s (`xsk_socket_config`'s flags) and derive nothing for
+    /// structs holding one. They are integers: they implement every trait bindgen derives.
+    fn blocklisted_type_implements_trait(
+        &self,
+        name: &str,
+        _derive_trait: bindgen::callbacks::DeriveTrait,
+    ) -> Option<bindgen::callbacks::ImplementsTrait> {
+        let int = name
+            .strip_prefix("__")
+            .and_then(|n| n.strip_prefix(['u', 's']).or_else(|| n.strip_prefix("be")))
+            .or_else(|| name.strip_prefix("__le"))
+            .is_some_and(|bits| matches!(bits, "8" | "16" | "32" | "64"));
+        int.then_some(bindgen::callbacks::ImplementsTrait::Yes)
+    }
 }
 
 fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
     // Written only when it changes, so that its mtime, too, says when it last changed.
     let wrapper = out_dir.join("libxdp-sys.h");
-    write_if_changed(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n");
+    // The headers the published libxdp-sys binds, so that its items exist here too: the
+    // dispatcher's configuration (`xdp_dispatcher_config`, `XDP_DISPATCHER_*`) and
+    // `xdp_stats_record`. (Its xdp_sample_shared.h declares nothing it exports.)
+    write_if_changed(
+        &wrapper,
+        "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n#include <xdp/prog_dispatcher.h>\n\
+         #include <xdp/xdp_helpers.h>\n#include <xdp/xdp_stats_kern_user.h>\n",
+    );
 
     // With gnu89 inline semantics xsk.h declares its ring helpers `static inline`, which lets
     // bindgen wrap them in real functions (compiled below) that Rust can call.
@@ -527,9 +551,16 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .clang_args(&clang_args)
         .allowlist_function("(xsk|xdp|libxdp)_.*")
         .allowlist_type("(xsk|xdp|libxdp)_.*")
-        .allowlist_var("(XSK|XDP|LIBXDP)_.*")
-        // libbpf's types come from libbpf-sys, so both crates agree on them.
+        .allowlist_var("(XSK|XDP|LIBXDP)_.*|MAX_DISPATCHER_ACTIONS|LIBBPF_(MAJOR|MINOR)_VERSION")
+        // libbpf's types come from libbpf-sys, so both crates agree on them; and so does
+        // everything else libbpf-sys defines that these headers declare too (kernel types and
+        // `xdp_md`, `xdp_action` of linux/bpf.h, va_list): the crate root re-exports both
+        // crates, where a name defined twice could not be used (src/lib.rs denies that).
         .blocklist_type("(bpf|btf)(_.*)?")
+        .blocklist_item(
+            "xdp_md|xdp_action|XDP_PACKET_HEADROOM|__(u|s)(8|16|32|64)|__(be|le)(16|32|64)|\
+             va_list|__builtin_va_list|__va_list_tag",
+        )
         .default_enum_style(bindgen::EnumVariation::Consts)
         .derive_default(true)
         .layout_tests(true)
