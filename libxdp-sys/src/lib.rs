@@ -27,6 +27,8 @@
 //!   a system libxdp lacks the namespace fixes.
 //! - `static`: forwarded to libbpf-sys' `static` feature (libbpf, libelf, zlib linked
 //!   statically).
+//! - `bindgen`: generate the bindings with bindgen (needs libclang) instead of using the
+//!   shipped, pre-generated ones.
 //!
 //! Build environment: `LIBXDP_UPSTREAM_TARBALL` (path of the pinned tarball), `CLANG`, `M4`,
 //! `CC`. Dependents find the headers through `DEP_XDP_INCLUDE`.
@@ -59,6 +61,11 @@ pub use libbpf_sys::*;
 )]
 mod bindings {
     use libbpf_sys::*;
+    // Shipped pre-generated, as the build of the `bindgen` feature generates them; the
+    // repository's `make test-rust-package` checks that the two are the same.
+    #[cfg(not(feature = "bindgen"))]
+    include!("bindings.rs");
+    #[cfg(feature = "bindgen")]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 

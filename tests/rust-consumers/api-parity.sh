@@ -10,7 +10,7 @@
 # it is fetched from the registry at test time (nothing of it is committed) and built in a
 # scratch crate under build/api-parity/, whose target directory is kept: only the first run
 # builds it (about a minute; later runs take seconds). Its OUT_DIR/bindings.rs is compared with
-# what our root re-exports: our bindings, libbpf-sys' (the version in Cargo.lock) and
+# what our root re-exports: our shipped src/bindings.rs, libbpf-sys' (the version in Cargo.lock) and
 # src/libbpf_enums.rs, which is checked to be what api_parity.py generates from the bindings of
 # libbpf-sys 1.5.1 (the version the published crate pins, our lower bound).
 #
@@ -74,32 +74,34 @@ for p in json.load(sys.stdin)["packages"]:
 # The published crate: its build runs its bindgen (and builds its libxdp and libbpf-sys 1.5.1).
 published_out=$(CARGO_TARGET_DIR=$work/target "$cargo" check --quiet --message-format json \
 	--manifest-path "$scratch/Cargo.toml" | out_dir_of "libxdp-sys@$published_version")
-[ -f "$published_out/bindings.rs" ] || die "no bindings.rs from the published libxdp-sys $published_version"
+[ -f "$published_out/bindings.rs" ] ||
+	die "no bindings.rs from the published libxdp-sys $published_version"
 floor_src=$("$cargo" metadata --format-version 1 --manifest-path "$scratch/Cargo.toml" |
 	src_dir_of libbpf-sys "$libbpf_sys_floor")
 [ -f "$floor_src/src/bindings.rs" ] || die "no bindings of libbpf-sys $libbpf_sys_floor"
 
-# Ours, as this workspace builds it.
+# Ours: the shipped bindings (make test-rust-package checks they are what bindgen generates),
+# and libbpf-sys as Cargo.lock has it.
 cd "$repo"
-our_out=$("$cargo" check --quiet --message-format json -p libxdp-sys | out_dir_of libxdp-sys@0.2.5)
-[ -f "$our_out/bindings.rs" ] || die "no bindings.rs from our libxdp-sys"
+our_bindings=$repo/libxdp-sys/src/bindings.rs
 libbpf_sys_src=$("$cargo" metadata --format-version 1 | src_dir_of libbpf-sys "")
 [ -f "$libbpf_sys_src/src/bindings.rs" ] || die "no bindings of libbpf-sys in Cargo.lock"
 
 # src/libbpf_enums.rs is generated; it must be what the generator makes now.
 enums=$repo/libxdp-sys/src/libbpf_enums.rs
 if ! python3 "$here/api_parity.py" enums "$floor_src/src/bindings.rs" | diff -u "$enums" -; then
-	die "FAIL: $enums is stale; regenerate it: python3 $here/api_parity.py enums $floor_src/src/bindings.rs >$enums"
+	die "FAIL: $enums is stale; regenerate it:" \
+		"python3 $here/api_parity.py enums $floor_src/src/bindings.rs >$enums"
 fi
 
-ours=("$our_out/bindings.rs" "$libbpf_sys_src/src/bindings.rs" "$enums")
+ours=("$our_bindings" "$libbpf_sys_src/src/bindings.rs" "$enums")
 python3 "$here/api_parity.py" compare --published "$published_out/bindings.rs" \
 	--ours "${ours[@]}" --allow "$here/api-parity.allow"
 
 # The same with MAX_DISPATCHER_ACTIONS taken out of ours: it must fail, and say so.
 mutant=$work/bindings-without-MAX_DISPATCHER_ACTIONS.rs
 sed 's/^pub const MAX_DISPATCHER_ACTIONS:/pub const MAX_DISPATCHER_ACTIONS_REMOVED:/' \
-	"$our_out/bindings.rs" >"$mutant"
+	"$our_bindings" >"$mutant"
 if out=$(python3 "$here/api_parity.py" compare --published "$published_out/bindings.rs" \
 	--ours "$mutant" "${ours[@]:1}" --allow "$here/api-parity.allow"); then
 	die "FAIL: the comparison passed with MAX_DISPATCHER_ACTIONS removed"

@@ -139,7 +139,6 @@ def norm_path(tokens):
 def parse_fields(toks):
     """`{ pub a: T, b: U }` or `(pub T);` -> [(vis, name, type tokens)]."""
     fields = []
-    i = 1
     inner = toks[1:-1]
     i = 0
     n = 0
@@ -315,7 +314,8 @@ def describe(kind, data):
     if kind == "fn":
         return "fn(%s) -> %s" % (", ".join(" ".join(a) for a in data[0]), " ".join(data[1]))
     if kind in ("struct", "union"):
-        return "%s {%s}" % (kind, ", ".join("%s %s: %s" % (v, n, " ".join(t)) for v, n, t in data[1]))
+        fields = ("%s %s: %s" % (v, n, " ".join(t)) for v, n, t in data[1])
+        return "%s {%s}" % (kind, ", ".join(fields))
     if kind == "const":
         return "const: %s = %s" % (" ".join(data[0]), data[1])
     if kind == "type":
@@ -407,7 +407,8 @@ def compare(args):
             allowed += 1
         else:
             failed.append("%s %s" % (name, why))
-    stale = ["%s:%d: %s matches no difference" % (args.allow, e[2], e[0]) for e in allow if not e[3]]
+    stale = ["%s:%d: %s matches no difference" % (args.allow, e[2], e[0])
+             for e in allow if not e[3]]
 
     print("api-parity: published %d items; ours %d (%s); %d differences, %d of them allowed "
           "by %d entries of %s" % (len(published), len(ours), ", ".join(
