@@ -531,6 +531,19 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
         let shipped = manifest.join("src/xsk_inline.c");
         println!("cargo:rerun-if-changed={}", shipped.display());
+        // What bindgen's callback would watch: the bound headers, where they are not this
+        // script's own output (the vendored tree's, made from the watched tarball and patches).
+        for header in WRAPPER_H
+            .lines()
+            .filter_map(|l| l.strip_prefix("#include <"))
+        {
+            let header = header.trim_end_matches('>');
+            for dir in include_dirs.iter().filter(|d| !d.starts_with(out_dir)) {
+                if dir.join(header).is_file() {
+                    println!("cargo:rerun-if-changed={}", dir.join(header).display());
+                }
+            }
+        }
         fs::read_to_string(&shipped)
             .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", shipped.display())))
     };
