@@ -211,7 +211,7 @@ def items(path):
                 walk(toks[j + 1 : end - 1], False)
                 i = end
                 continue
-            if t in ("impl", "const") and top and toks[i + 1] in ("<", "_") or t == "impl":
+            if t == "impl" or (t == "const" and toks[i + 1] == "_"):
                 # impl blocks (methods) and `const _: () = { layout tests };`
                 _, j = until(toks, i, {"{", ";"})
                 i = skip_group(toks, j) if toks[j] == "{" else j + 1
