@@ -105,7 +105,7 @@ test-rust-api:
 # libxdp-sys' shipped bindings against bindgen's, the docs as docs.rs builds them, cargo package
 # and publish --dry-run of both crates (offline, each built from its .crate), and a build with
 # the workspace's rust-version (rustup installs it). Own target directories in
-# build/package-check: minutes the first time, about a minute after.
+# build/package-check: 2.5 minutes the first time, 10-25 s after.
 test-rust-package:
 	@CARGO=$(CARGO) ./tests/rust-consumers/package-check.sh
 
