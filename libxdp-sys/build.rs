@@ -7,8 +7,11 @@
 //! `system` (or `LIBXDP_NO_VENDOR` set, or `vendored` off): link the system libxdp found by
 //! pkg-config. That library lacks the namespace fixes of patches/, so a warning says so.
 //!
-//! Either way bindgen generates the bindings, including wrappers for the `static inline` ring
-//! helpers of xsk.h, and `cargo:include=` exports the header directory (`DEP_XDP_INCLUDE`).
+//! Either way the bindings are the shipped ones (src/bindings.rs; src/xsk_inline.c wraps the
+//! `static inline` ring helpers of xsk.h in real functions, compiled here against the headers of
+//! the libxdp linked), or with feature `bindgen` generated afresh by bindgen, and `cargo:include=`
+//! exports the header directory (`DEP_XDP_INCLUDE`). With `DOCS_RS` set (docs.rs) nothing is
+//! built: the documentation needs only the shipped bindings.
 
 use std::env;
 use std::fmt::Write as _;
@@ -32,8 +35,18 @@ fn main() {
         "CLANG",
         "M4",
         "XDG_CACHE_HOME",
+        "DOCS_RS",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
+    }
+
+    // docs.rs documents the shipped bindings and links nothing: no C compiler, clang, libclang
+    // or network needed (it has no network). With feature `bindgen` there would be no bindings.
+    if env::var_os("DOCS_RS").is_some() {
+        if env::var_os("CARGO_FEATURE_BINDGEN").is_some() {
+            fail("feature `bindgen` generates the bindings while building libxdp: not on docs.rs");
+        }
+        return;
     }
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
@@ -488,16 +501,80 @@ fn vendored_build(out_dir: &Path) -> Vec<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // bindings
 
+/// The headers bound: libxdp's API, and what the published libxdp-sys binds too, so that its
+/// items exist here: the dispatcher's configuration (`xdp_dispatcher_config`,
+/// `XDP_DISPATCHER_*`) and `xdp_stats_record`. (Its xdp_sample_shared.h declares nothing it
+/// exports.)
+const WRAPPER_H: &str = "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n\
+                         #include <xdp/prog_dispatcher.h>\n#include <xdp/xdp_helpers.h>\n\
+                         #include <xdp/xdp_stats_kern_user.h>\n";
+
+/// The line that starts the wrappers bindgen writes for the `static inline` helpers, after its
+/// `#include` of the header by its absolute path (which the shipped copy leaves out).
+#[cfg(feature = "bindgen")]
+const WRAPPERS_START: &str = "// Static wrappers";
+
+/// The bindings ship pre-generated (src/bindings.rs, and src/xsk_inline.c: C wrappers of the
+/// `static inline` ring helpers), as libbpf-sys' do, so that neither a build nor docs.rs needs
+/// libclang. Feature `bindgen` generates both afresh into `OUT_DIR` and uses those instead; the
+/// repository's `make test-rust-package` checks that the shipped copies are what it generates.
+/// Either way the wrappers are compiled here, against the headers of the libxdp linked.
+fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
+    // Written only when it changes, so that its mtime, too, says when it last changed.
+    let wrapper = out_dir.join("libxdp-sys.h");
+    write_if_changed(&wrapper, WRAPPER_H);
+
+    #[cfg(feature = "bindgen")]
+    let wrappers = run_bindgen(out_dir, &wrapper, include_dirs);
+    #[cfg(not(feature = "bindgen"))]
+    let wrappers = {
+        let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+        let shipped = manifest.join("src/xsk_inline.c");
+        println!("cargo:rerun-if-changed={}", shipped.display());
+        // What bindgen's callback would watch: the bound headers, where they are not this
+        // script's own output (the vendored tree's, made from the watched tarball and patches).
+        for header in WRAPPER_H
+            .lines()
+            .filter_map(|l| l.strip_prefix("#include <"))
+        {
+            let header = header.trim_end_matches('>');
+            for dir in include_dirs.iter().filter(|d| !d.starts_with(out_dir)) {
+                if dir.join(header).is_file() {
+                    println!("cargo:rerun-if-changed={}", dir.join(header).display());
+                }
+            }
+        }
+        fs::read_to_string(&shipped)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", shipped.display())))
+    };
+
+    let inline_c = out_dir.join("xsk_inline_build.c");
+    let mut text = String::new();
+    let _ = writeln!(text, "#include \"{}\"\n", wrapper.display());
+    text.push_str(&wrappers);
+    write_if_changed(&inline_c, text);
+    // With gnu89 inline semantics xsk.h declares its ring helpers `static inline`, which the
+    // wrappers call.
+    let mut build = cc::Build::new();
+    build.file(&inline_c).flag("-fgnu89-inline");
+    for dir in include_dirs {
+        build.include(dir);
+    }
+    build.compile("xdp_sys_inline");
+}
+
 /// bindgen's `CargoCallbacks` without the headers in `OUT_DIR`: has cargo watch every header
 /// bindgen reads, and the environment variables it reads, except what this script writes below
 /// `OUT_DIR` (the wrapper, the patched tree's headers). Those are written during the run, so
 /// cargo would find them newer than the run and rerun it on the next build, once after every
 /// fresh build; their sources (the tarball, `libxdp/`, `patches/`) are watched already.
+#[cfg(feature = "bindgen")]
 #[derive(Debug)]
 struct WatchHeaders {
     out_dir: PathBuf,
 }
 
+#[cfg(feature = "bindgen")]
 impl bindgen::callbacks::ParseCallbacks for WatchHeaders {
     fn include_file(&self, filename: &str) {
         if !Path::new(filename).starts_with(&self.out_dir) {
@@ -508,15 +585,31 @@ impl bindgen::callbacks::ParseCallbacks for WatchHeaders {
     fn read_env_var(&self, key: &str) {
         println!("cargo:rerun-if-env-changed={key}");
     }
+
+    /// The kernel's integer types (`__u32`, `__be16`, ...) are libbpf-sys' and blocked here, so
+    /// bindgen cannot see that they are plain integers: it would make every union holding one a
+    /// struct of `__BindgenUnionField`s (`xsk_socket_config`'s flags) and derive nothing for
+    /// structs holding one. They are integers: they implement every trait bindgen derives.
+    fn blocklisted_type_implements_trait(
+        &self,
+        name: &str,
+        _derive_trait: bindgen::callbacks::DeriveTrait,
+    ) -> Option<bindgen::callbacks::ImplementsTrait> {
+        let int = name
+            .strip_prefix("__")
+            .and_then(|n| n.strip_prefix(['u', 's']).or_else(|| n.strip_prefix("be")))
+            .or_else(|| name.strip_prefix("__le"))
+            .is_some_and(|bits| matches!(bits, "8" | "16" | "32" | "64"));
+        int.then_some(bindgen::callbacks::ImplementsTrait::Yes)
+    }
 }
 
-fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
-    // Written only when it changes, so that its mtime, too, says when it last changed.
-    let wrapper = out_dir.join("libxdp-sys.h");
-    write_if_changed(&wrapper, "#include <xdp/libxdp.h>\n#include <xdp/xsk.h>\n");
-
+/// Generate `OUT_DIR/bindings.rs` and `OUT_DIR/xsk_inline.c` (the wrappers as bindgen writes
+/// them); return the wrappers from their first line on, as src/xsk_inline.c has them.
+#[cfg(feature = "bindgen")]
+fn run_bindgen(out_dir: &Path, wrapper: &Path, include_dirs: &[PathBuf]) -> String {
     // With gnu89 inline semantics xsk.h declares its ring helpers `static inline`, which lets
-    // bindgen wrap them in real functions (compiled below) that Rust can call.
+    // bindgen wrap them in real functions that Rust can call.
     let mut clang_args = vec!["-fgnu89-inline".to_owned()];
     for dir in include_dirs {
         clang_args.push(format!("-I{}", dir.display()));
@@ -527,9 +620,16 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .clang_args(&clang_args)
         .allowlist_function("(xsk|xdp|libxdp)_.*")
         .allowlist_type("(xsk|xdp|libxdp)_.*")
-        .allowlist_var("(XSK|XDP|LIBXDP)_.*")
-        // libbpf's types come from libbpf-sys, so both crates agree on them.
+        .allowlist_var("(XSK|XDP|LIBXDP)_.*|MAX_DISPATCHER_ACTIONS|LIBBPF_(MAJOR|MINOR)_VERSION")
+        // libbpf's types come from libbpf-sys, so both crates agree on them; and so does
+        // everything else libbpf-sys defines that these headers declare too (kernel types and
+        // `xdp_md`, `xdp_action` of linux/bpf.h, va_list): the crate root re-exports both
+        // crates, where a name defined twice could not be used (src/lib.rs denies that).
         .blocklist_type("(bpf|btf)(_.*)?")
+        .blocklist_item(
+            "xdp_md|xdp_action|XDP_PACKET_HEADROOM|__(u|s)(8|16|32|64)|__(be|le)(16|32|64)|\
+             va_list|__builtin_va_list|__va_list_tag",
+        )
         .default_enum_style(bindgen::EnumVariation::Consts)
         .derive_default(true)
         .layout_tests(true)
@@ -542,19 +642,14 @@ fn generate_bindings(out_dir: &Path, include_dirs: &[PathBuf]) {
         .unwrap_or_else(|e| fail(&format!("bindgen on xdp/libxdp.h and xdp/xsk.h: {e}")));
     write_if_changed(&out_dir.join("bindings.rs"), bindings.to_string());
 
-    // bindgen writes `#include "<header>"` lines; the wrappers need the same flags.
     let inline_c = inline_c.with_extension("c");
-    let mut text = fs::read_to_string(&inline_c).unwrap_or_default();
-    if !text.contains("libxdp-sys.h") {
-        let mut head = String::new();
-        let _ = writeln!(head, "#include \"{}\"", wrapper.display());
-        text.insert_str(0, &head);
-        fs::write(&inline_c, text).unwrap_or_else(|e| fail(&format!("{e}")));
+    let text = fs::read_to_string(&inline_c)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", inline_c.display())));
+    match text.find(WRAPPERS_START) {
+        Some(at) => text[at..].to_owned(),
+        None => fail(&format!(
+            "{} does not have the line {WRAPPERS_START:?}",
+            inline_c.display()
+        )),
     }
-    let mut build = cc::Build::new();
-    build.file(&inline_c).flag("-fgnu89-inline");
-    for dir in include_dirs {
-        build.include(dir);
-    }
-    build.compile("xdp_sys_inline");
 }
