@@ -365,6 +365,12 @@ fn umem_owner(t: &Topo, umem_ns: &str, count: u32) -> Result<bool> {
     let port = match in_ns(&t.inner_ns, || socket(&umem, &t.inner_dev))? {
         Ok(port) => port,
         Err(e) if umem_ns != t.inner_ns && e.errno == Some(libc::EXDEV) => {
+            // Dropping `umem` now reads freed memory, in xsk-rs 0.8 (fixed in 0.9): a
+            // failed first Socket::new frees the fill/completion ring structs the UMEM was
+            // created with, and xsk_umem__delete reads them through libxdp's fill_save and
+            // comp_save to unmap the rings (valgrind: 2 invalid reads). The freed bytes are
+            // still intact here; an application that retries on that UMEM hands libxdp freed
+            // memory to copy from.
             println!("refused: {e}");
             return Ok(true);
         }
