@@ -17,7 +17,9 @@
 #   make test-apps     real AF_XDP applications (Debian's Open vSwitch, afxdp ports) on the
 #                      distribution's libxdp and on ours, as a table (root)
 #   make test-rust-noop  a second cargo build compiles nothing and runs no build script
-#   make test-xsk-rs   xsk-rs' own test suite (from crates.io) on our libxdp-sys (root)
+#   make test-xsk-rs   xsk-rs' own test suite (from crates.io) on our libxdp-sys, and
+#                      test-xsk-rs-netns (root)
+#   make test-xsk-rs-netns  xsk-rs 0.8 across namespaces, published libxdp-sys against ours (root)
 #   make test-rust-api the root of libxdp-sys has every item of the published libxdp-sys 0.2.4, but
 #                      those tests/rust-consumers/api-parity.allow lists with a reason
 #   make test-rust-package  the shipped bindings are bindgen's; docs build as on docs.rs; cargo
@@ -37,7 +39,7 @@ CARGO ?= cargo
 LIB_MAKE = $(MAKE) --no-print-directory -f libxdp/build.mk
 
 .PHONY: all deps lib pristine-lib source demo demo-seed test test-c test-rust test-rust-noop test-xsk-rs \
-	test-rust-api test-rust-package \
+	test-rust-api test-rust-package test-xsk-rs-netns \
 	regressions lint install patches patches-check clean deb test-deb
 all: lib
 
@@ -113,13 +115,20 @@ test-rust-package:
 # (root; its tests make a veth pair, in a network namespace of their own): 0.8 asks for
 # libxdp-sys 0.2.2, 0.11 (the latest) for 0.2.4 and has the most tests.
 XSK_RS_VERSIONS ?= 0.8.0 0.11.0
-test-xsk-rs:
+test-xsk-rs: test-xsk-rs-netns
 	@for v in $(XSK_RS_VERSIONS); do \
 		CARGO=$(CARGO) XSK_RS_VERSION=$$v ./tests/rust-consumers/xsk-rs.sh || exit 1; \
 	done
 
+# Cross-namespace scenarios written against xsk-rs 0.8's API (tests/rust-consumers/xsk-rs-netns/),
+# on the published libxdp-sys and on ours, as a table: must fail on the published one and pass
+# on ours (root; SKIP otherwise).
+test-xsk-rs-netns:
+	@CARGO=$(CARGO) ./tests/rust-consumers/xsk-rs-netns.sh
+
 lint:
 	$(CARGO) fmt --all --check
+	rustfmt --check --edition 2021 tests/rust-consumers/xsk-rs-netns/src/main.rs
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 	./tests/actionlint.sh

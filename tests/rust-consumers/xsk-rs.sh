@@ -29,6 +29,8 @@ die() {
 	echo "xsk-rs: $*" >&2
 	exit 1
 }
+# shellcheck source-path=SCRIPTDIR source=libxdp-sys-patch.sh
+. "$repo/tests/rust-consumers/libxdp-sys-patch.sh"
 [ "$(id -u)" = 0 ] || die "needs root: its tests create a veth pair and AF_XDP sockets"
 
 work=$repo/build/rust-consumers
@@ -66,34 +68,18 @@ rm -rf "$crate"
 cp -r "$(dirname "$manifest")" "$crate"
 # build/ is inside the repository's workspace: an empty [workspace] keeps the copy out of it.
 printf '\n[workspace]\n' >>"$crate/Cargo.toml"
-if [ "$mode" = ours ]; then
-	cat >>"$crate/Cargo.toml" <<TOML
-
-[patch.crates-io]
-libxdp-sys = { path = "$repo/libxdp-sys" }
-TOML
-fi
+# Its Cargo.lock pins the libxdp-sys it was released with (0.2.2+1.5.5 for 0.8.0).
+use_libxdp_sys "$mode" "$crate/Cargo.toml"
 cd "$crate"
-# Its Cargo.lock pins the libxdp-sys it was released with (0.2.2+1.5.5 for 0.8.0), which leaves a
-# patch unused; take ours, or for the comparison the latest published one.
-"$cargo" update --quiet libxdp-sys
 
 # Build everything the tests need first, online, so that the run in the namespace (no network)
 # only runs.
 log=$work/xsk-rs-$version-$mode.build.log
 "$cargo" test --no-run --color never 2>&1 | tee "$log"
 
-# The patch must be what libxdp-sys resolves to: a patch cargo cannot use (a version outside
-# xsk-rs' requirement, a feature it lacks) is only a warning, and the suite would then test the
-# published crate.
-tree=$("$cargo" tree --offline --color never -e normal -i libxdp-sys --depth 0)
+# The patch must be what libxdp-sys resolves to, or the suite would test the published crate.
+tree=$(resolved_libxdp_sys "$mode" "$log") || die "not the libxdp-sys to test (above)"
 echo "xsk-rs: libxdp-sys resolves to: $tree"
-if [ "$mode" = ours ]; then
-	grep -q 'was not used in the crate graph' "$log" && die "cargo did not use the patch (above)"
-	[[ $tree == *"($repo/libxdp-sys)"* ]] || die "libxdp-sys is not $repo/libxdp-sys"
-else
-	[[ $tree != *"($repo/"* ]] || die "libxdp-sys is ours, not the published one"
-fi
 
 # All its tests. 0.8's doc-test, the README's example, does not compile on any libxdp-sys (it
 # calls the unsafe Socket::new outside an unsafe block; 0.11 fixed it): there, the unit and
