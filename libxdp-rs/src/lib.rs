@@ -15,7 +15,9 @@
 //!   way: the thread returns to exactly where it was when the code returns or panics, so it
 //!   cannot be left in the wrong namespace.
 //!
-//! libxdp's messages go to the [`log`](https://docs.rs/log) crate (target `libxdp`).
+//! libbpf's messages about libxdp's own BPF objects go to the [`log`](https://docs.rs/log)
+//! crate (target `libbpf`), not to stderr; libxdp's own messages go to `log` (target `libxdp`)
+//! once [`logging::install`] is called, and its warnings to stderr until then: see [`logging`].
 //!
 //! ```no_run
 //! use libxdp_rs::{Netns, Socket, Umem};
@@ -51,7 +53,7 @@
 
 mod error;
 mod limits;
-mod logging;
+pub mod logging;
 mod netlink;
 mod netns;
 // For SocketBuilder::build's error messages, which do not use it yet: until then only the

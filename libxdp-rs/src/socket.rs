@@ -167,7 +167,7 @@ impl Drop for SocketInner {
         };
         // SAFETY: xsk came from xsk_socket__create_shared and is deleted once, here, with
         // the UMEM's mutex held; the ring structs it points to are still alive (fields).
-        unsafe { sys::xsk_socket__delete(self.xsk) };
+        crate::logging::libbpf_quiet(|| unsafe { sys::xsk_socket__delete(self.xsk) });
         drop(guard);
         // The UMEM's own socket stays bound to the owner's queue until the UMEM is deleted.
         state.queues.remove(&self.key);

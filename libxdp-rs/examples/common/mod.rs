@@ -190,6 +190,7 @@ impl Usage {
         use std::process::ExitCode;
 
         let _ = env_logger::try_init();
+        libxdp_rs::logging::install();
         let c = config().unwrap_or_else(|m| self.exit_usage(&m));
         if let Err(e) = install_stop_handler() {
             eprintln!("{}: cannot handle signals: {e}", self.prog);

@@ -186,7 +186,6 @@ impl SocketBuilder {
     pub fn build(mut self, umem: &Umem) -> Result<Socket> {
         let ifname = self.validate()?;
         let xskmap = self.take_xskmap()?;
-        crate::logging::install();
         let netns = match self.netns.take() {
             Some(ns) => ns,
             None => Netns::current()?,
@@ -384,7 +383,7 @@ impl SocketBuilder {
         // kept in SocketInner until after xsk_socket__delete; for the UMEM's first socket they
         // are the very structs xsk_umem__create filled in. The UMEM's mutex is held, so no
         // other libxdp call on this UMEM runs concurrently.
-        let rc = unsafe {
+        let rc = crate::logging::libbpf_quiet(|| unsafe {
             sys::xsk_socket__create_shared(
                 &mut xsk,
                 ifname.as_ptr(),
@@ -396,7 +395,7 @@ impl SocketBuilder {
                 &mut fill_comp.comp,
                 &cfg,
             )
-        };
+        });
         if rc != 0 || xsk.is_null() {
             if owner {
                 state.saved = Some(fill_comp);
@@ -508,7 +507,9 @@ fn insert_into_xskmap(inner: &SocketInner) -> Result<()> {
         return Ok(());
     };
     // SAFETY: xsk is live; map is an open descriptor kept as long as the socket.
-    let rc = unsafe { sys::xsk_socket__update_xskmap(inner.xsk, map.as_raw_fd()) };
+    let rc = crate::logging::libbpf_quiet(|| unsafe {
+        sys::xsk_socket__update_xskmap(inner.xsk, map.as_raw_fd())
+    });
     if rc != 0 {
         return Err(Error::XskMap {
             device: inner.device.clone(),
