@@ -156,7 +156,7 @@ struct QueueLoop {
     forwarded: Arc<AtomicU64>,
     count: u64,
     /// Keep the other halves of both sockets (ingress TX side, egress RX side) alive.
-    _keep: (Option<CompletionQueue>, Option<FillQueue>),
+    _keep: (CompletionQueue, FillQueue),
 }
 
 /// What a queue's thread reports at the end.
@@ -286,7 +286,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             field: "socket",
             reason: format!("queue {q}: the socket has no {what}"),
         };
-        let mut fill = i.fill.ok_or_else(|| missing("ingress fill ring"))?;
+        let mut fill = i.fill;
         let mut free = frames.split_off(frames.len() - c.frames as usize);
         fill.produce(&mut free);
         loops.push(QueueLoop {
@@ -294,7 +294,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             rx: i.rx.ok_or_else(|| missing("ingress RX ring"))?,
             fill,
             tx: e.tx.ok_or_else(|| missing("egress TX ring"))?,
-            comp: e.comp.ok_or_else(|| missing("egress completion ring"))?,
+            comp: e.comp,
             in_flight: 0,
             free,
             batch: c.batch,

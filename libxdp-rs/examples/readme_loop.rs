@@ -22,8 +22,8 @@ fn forward(ingress: &str, egress: &str, egress_netns: &str) -> libxdp_rs::Result
         .rx(false)
         .build(&umem)?
         .split();
-    let (mut fill, mut rx) = (outer.fill.unwrap(), outer.rx.unwrap());
-    let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp.unwrap());
+    let (mut fill, mut rx) = (outer.fill, outer.rx.unwrap());
+    let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp);
     println!("ready: {ingress} -> {egress}@{egress_netns}");
     let _ = std::io::stdout().flush();
 

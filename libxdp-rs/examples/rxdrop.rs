@@ -121,7 +121,7 @@ struct Queue {
     fill: FillQueue,
     free: Vec<Frame>,
     received: u64,
-    _keep: (Option<TxQueue>, Option<CompletionQueue>),
+    _keep: (Option<TxQueue>, CompletionQueue),
 }
 
 fn run(c: Config) -> libxdp_rs::Result<bool> {
@@ -149,7 +149,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             field: "socket",
             reason: format!("queue {q}: the socket has no {what}"),
         };
-        let mut fill = p.fill.ok_or_else(|| missing("fill ring"))?;
+        let mut fill = p.fill;
         let mut free = frames.split_off(frames.len() - per_queue as usize);
         fill.produce(&mut free);
         queues.push(Queue {

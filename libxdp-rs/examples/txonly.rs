@@ -128,7 +128,7 @@ struct Queue {
     target: u64,
     next_seq: u64,
     sent: u64,
-    _fill: Option<FillQueue>,
+    _fill: FillQueue,
 }
 
 fn run(c: Config) -> libxdp_rs::Result<bool> {
@@ -159,7 +159,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
         queues.push(Queue {
             id: q,
             tx: p.tx.ok_or_else(|| missing("TX ring"))?,
-            comp: p.comp.ok_or_else(|| missing("completion ring"))?,
+            comp: p.comp,
             free: frames.split_off(frames.len() - per_queue as usize),
             target: if c.count == 0 {
                 u64::MAX

@@ -31,8 +31,8 @@
 //!     .rx(false) // TX only: no XDP program on inner
 //!     .build(&umem)?
 //!     .split();
-//! let (mut fill, mut rx) = (outer.fill.unwrap(), outer.rx.unwrap());
-//! let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp.unwrap());
+//! let (mut fill, mut rx) = (outer.fill, outer.rx.unwrap());
+//! let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp);
 //!
 //! let mut frames: Vec<_> = free.drain(..2048).collect();
 //! fill.produce(&mut frames);

@@ -222,7 +222,7 @@ impl fmt::Debug for StatisticsReader {
 /// let (umem, mut frames) = Umem::builder().netns(ns.try_clone()?).build()?;
 /// let socket = Socket::builder("veth1", 0).netns(ns).build(&umem)?;
 /// let parts = socket.split();
-/// let (mut fill, mut rx) = (parts.fill.unwrap(), parts.rx.unwrap());
+/// let (mut fill, mut rx) = (parts.fill, parts.rx.unwrap());
 /// fill.produce(&mut frames);
 /// let mut got = Vec::new();
 /// if rx.poll(1000)? {
@@ -249,18 +249,25 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// The rings of a socket, each usable from its own thread. `fill` and `comp` are those of the
-/// socket's (namespace, device, queue); `rx`/`tx` are `None` when turned off in the builder.
+/// The rings of a socket, each usable from its own thread.
+///
+/// Every socket has a fill and a completion ring: those of its (namespace, device, queue),
+/// which this crate gives no other socket of the UMEM (a second socket there is
+/// [`Error::QueueInUse`](crate::Error::QueueInUse)). `rx`/`tx` are `None` when turned off in
+/// the builder ([`SocketBuilder::rx`], [`SocketBuilder::tx`]).
+///
+/// Dropping a part a socket does not use (the fill ring of a TX-only socket, say) is fine: the
+/// socket lives on as long as any part does.
 #[derive(Debug)]
 pub struct SocketParts {
-    /// Received packets.
+    /// Received packets; `None` for a socket built with `rx(false)`.
     pub rx: Option<RxQueue>,
-    /// Packets to send.
+    /// Packets to send; `None` for a socket built with `tx(false)`.
     pub tx: Option<TxQueue>,
     /// Frames for the kernel to receive into.
-    pub fill: Option<FillQueue>,
+    pub fill: FillQueue,
     /// Frames whose transmission finished.
-    pub comp: Option<CompletionQueue>,
+    pub comp: CompletionQueue,
 }
 
 impl Socket {
@@ -292,13 +299,8 @@ impl Socket {
         let parts = SocketParts {
             rx,
             tx,
-            fill: Some(FillQueue::new(fill, u.clone(), inner.clone())),
-            comp: Some(CompletionQueue::new(
-                comp,
-                inner.fill_comp.comp.size,
-                u.clone(),
-                inner.clone(),
-            )),
+            fill: FillQueue::new(fill, u.clone(), inner.clone()),
+            comp: CompletionQueue::new(comp, inner.fill_comp.comp.size, u.clone(), inner.clone()),
         };
         Socket { inner, parts }
     }

@@ -99,7 +99,7 @@ fn jumbo_packets_span_frames_both_ways() {
         .build(&rx_umem)
         .unwrap_or_else(|e| panic!("multi-buffer socket with the default program: {e}"))
         .split();
-    let (mut fill, mut rx) = (receiver.fill.unwrap(), receiver.rx.unwrap());
+    let (mut fill, mut rx) = (receiver.fill, receiver.rx.unwrap());
     fill.produce(&mut rx_free);
 
     // The sender: outer, TX only.
@@ -115,7 +115,7 @@ fn jumbo_packets_span_frames_both_ways() {
         .build(&tx_umem)
         .expect("multi-buffer TX socket")
         .split();
-    let (mut tx, mut comp) = (sender.tx.unwrap(), sender.comp.unwrap());
+    let (mut tx, mut comp) = (sender.tx.unwrap(), sender.comp);
     let mut queued = Vec::new();
     for seq in 0..PACKETS {
         queued.extend(packet_frames(&tx_umem, &mut tx_free, seq));
