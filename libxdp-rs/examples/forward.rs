@@ -226,7 +226,7 @@ impl QueueLoop {
                 if room > 0 && !stopping {
                     let timeout = if self.in_flight > 0 { 1 } else { 100 };
                     if let Err(e) = self.rx.poll(timeout) {
-                        eprintln!("forward: queue {}: {e}", self.queue);
+                        eprintln!("forward: queue {}: {}", self.queue, e.report());
                     }
                 } else {
                     thread::sleep(Duration::from_micros(50));

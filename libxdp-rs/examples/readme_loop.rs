@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     match forward(ingress, egress, egress_netns) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("readme_loop: {e}");
+            eprintln!("readme_loop: {}", e.report());
             ExitCode::FAILURE
         }
     }

@@ -69,7 +69,7 @@ mod umem;
 // only the module's own tests use it.
 mod xsk_diag;
 
-pub use error::{Error, QueueHolder, Result};
+pub use error::{Error, Location, QueueHolder, Result};
 pub use netns::Netns;
 pub use ring::{CompletionQueue, FillQueue, RxQueue, TxQueue};
 pub use socket::{BindFlags, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use libxdp_sys as sys;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::netns::Netns;
 use crate::ring::{CompletionQueue, FillQueue, RawConsumer, RawProducer, RxQueue, TxQueue};
 use crate::stats::{self, Statistics};
@@ -141,10 +141,17 @@ impl SocketInner {
     pub(crate) fn io_error(&self, op: &'static str, source: io::Error) -> Error {
         Error::Io {
             op,
+            at: self.location(),
+            source,
+        }
+    }
+
+    /// Where the socket is, for errors.
+    pub(crate) fn location(&self) -> Location {
+        Location {
             device: self.device.clone(),
             queue: self.queue,
             netns: self.netns.label().to_owned(),
-            source,
         }
     }
 }
@@ -157,10 +164,10 @@ impl Drop for SocketInner {
         let guard = match self.netns.enter_scoped() {
             Ok(g) => Some(g),
             Err(e) => {
+                let cause = e.io_error().map_or_else(String::new, |c| format!(": {c}"));
                 ::log::warn!(
-                    "deleting the AF_XDP socket on {} queue {} outside its namespace: {e}",
-                    self.device,
-                    self.queue
+                    "deleting the AF_XDP socket on {} outside its namespace: {e}{cause}",
+                    self.location()
                 );
                 None
             }

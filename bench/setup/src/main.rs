@@ -313,13 +313,15 @@ impl PointResult {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// The error with its cause (the OS error is the source of libxdp-rs' errors, not in their
+/// text).
+fn err(e: libxdp_rs::Error) -> String {
+    e.report()
 }
 
 fn measure(tag: usize, s: usize, m: usize, o: &Options) -> Result<PointResult, String> {
     let per_ns: Vec<usize> = (0..m).map(|i| s / m + usize::from(i < s % m)).collect();
-    let topo = Topology::up(tag, m, per_ns[0], o.queues).map_err(err)?;
+    let topo = Topology::up(tag, m, per_ns[0], o.queues).map_err(|e| e.to_string())?;
     let namespaces = topo
         .namespaces
         .iter()
@@ -360,7 +362,11 @@ fn measure(tag: usize, s: usize, m: usize, o: &Options) -> Result<PointResult, S
                 .default_program(o.program);
             let t = Instant::now();
             let sock = builder.build(&umem).map_err(|e| {
-                format!("socket {dev} queue {queue} in {}: {e}", topo.namespaces[i])
+                format!(
+                    "socket {dev} queue {queue} in {}: {}",
+                    topo.namespaces[i],
+                    e.report()
+                )
             })?;
             let dt = t.elapsed();
             r.create_total_ms += dt.as_secs_f64() * 1e3;

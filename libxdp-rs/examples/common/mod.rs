@@ -200,7 +200,7 @@ impl Usage {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => {
-                eprintln!("{}: error: {e}", self.prog);
+                eprintln!("{}: error: {}", self.prog, e.report());
                 ExitCode::FAILURE
             }
         }
