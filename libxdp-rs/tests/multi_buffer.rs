@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use libxdp_rs::{BindFlags, Frame, Netns, Socket, Umem};
-use xdp_netns_harness::{require_root, Topology};
+use xdp_netns_harness::{require_root, skip, Topology};
 
 const PACKETS: u32 = 100;
 const PACKET_LEN: usize = 9000;
@@ -72,7 +72,10 @@ fn jumbo_packets_span_frames_both_ways() {
         return;
     }
     if kernel_version() < (6, 6) {
-        eprintln!("SKIPPED: jumbo_packets_span_frames_both_ways: XDP_USE_SG needs Linux 6.6");
+        skip(
+            "jumbo_packets_span_frames_both_ways",
+            "XDP_USE_SG needs Linux 6.6",
+        );
         return;
     }
     let _ = env_logger::builder().is_test(true).try_init();

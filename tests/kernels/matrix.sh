@@ -175,6 +175,7 @@ rust_rows() { # FILE CRATE TEST: one row per Rust test
 			case $res in
 			PASS) echo "rust $crate/$test: $name|-|PASS|ok" ;;
 			IGNORED) echo "rust $crate/$test: $name|-|IGNORED|ok (ignored)" ;;
+			SKIPPED) echo "rust $crate/$test: $name|-|SKIP|ok (skipped)" ;;
 			*) echo "rust $crate/$test: $name|-|FAIL|FAIL" ;;
 			esac
 		done
