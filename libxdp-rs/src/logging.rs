@@ -198,7 +198,7 @@ unsafe extern "C" fn libbpf_print<V>(
     fmt: *const c_char,
     ap: V,
 ) -> c_int {
-    if INSIDE_LIBXDP.with(Cell::get) == 0 {
+    if INSIDE_LIBXDP.try_with(Cell::get).unwrap_or(0) == 0 {
         // Another thread's message: to the hook the application had (the lock is held only
         // briefly, never while libbpf prints).
         let previous = SWAPPED.lock().unwrap_or_else(|p| p.into_inner()).previous;
@@ -216,10 +216,8 @@ unsafe extern "C" fn libbpf_print<V>(
         bpf::LIBBPF_WARN => ::log::Level::Warn,
         _ => ::log::Level::Debug,
     };
-    // A message can only be told noise once formatted: format when trace could be enabled.
-    if !::log::log_enabled!(target: "libbpf", ::log::Level::Trace)
-        && !::log::log_enabled!(target: "libbpf", level)
-    {
+    // Noise goes at trace, lower still: what is not enabled at its own level is not formatted.
+    if !::log::log_enabled!(target: "libbpf", level) {
         return 0;
     }
     // SAFETY: V is the va_list of libbpf's print callback; fmt and ap are what libbpf passed.
