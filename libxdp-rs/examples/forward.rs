@@ -20,8 +20,6 @@
 //! starting with `forwarded N` at the end (Ctrl-C, `--duration` or `--count`).
 
 mod common;
-#[path = "common/xsk.rs"]
-mod xsk;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,108 +28,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Opt, Usage};
+use common::args::{self, ForwardArgs};
+use common::signals;
 use libxdp_rs::{CompletionQueue, FillQueue, Frame, RxQueue, Socket, TxQueue, Umem};
-
-const USAGE: Usage = Usage {
-    prog: "forward",
-    about: "Forward frames from --ingress to --egress (possibly in other network namespaces) \
-            over AF_XDP, through one shared UMEM, without copying.",
-    opts: &[
-        Opt {
-            name: "ingress",
-            value: Some("DEV"),
-            help: "device to receive on (required)",
-        },
-        Opt {
-            name: "ingress-netns",
-            value: Some("NS"),
-            help: "its namespace: /run/netns name or path (default: current)",
-        },
-        Opt {
-            name: "egress",
-            value: Some("DEV"),
-            help: "device to send on (required)",
-        },
-        Opt {
-            name: "egress-netns",
-            value: Some("NS"),
-            help: "its namespace (default: current)",
-        },
-        Opt {
-            name: "queues",
-            value: Some("N"),
-            help: "queues 0..N on both devices, one thread each (default 1)",
-        },
-        Opt {
-            name: "duration",
-            value: Some("SECS"),
-            help: "stop after this long (default: run until Ctrl-C)",
-        },
-        Opt {
-            name: "count",
-            value: Some("N"),
-            help: "stop after forwarding N frames (default: no limit)",
-        },
-        Opt {
-            name: "batch",
-            value: Some("N"),
-            help: "frames per ring operation (default 64)",
-        },
-        Opt {
-            name: "ring",
-            value: Some("N"),
-            help: "size of every ring, a power of two (default 4096)",
-        },
-        Opt {
-            name: "frames",
-            value: Some("N"),
-            help: "UMEM frames per queue (default 2 x ring)",
-        },
-        Opt {
-            name: "xdp-mode",
-            value: Some("MODE"),
-            help: "XDP attach mode of the ingress program: default, skb or native",
-        },
-    ],
-    shared: &[common::COPY_MODE_OPTS, common::QUIET_OPTS],
-};
-
-struct Config {
-    ingress: String,
-    ingress_ns: Option<String>,
-    egress: String,
-    egress_ns: Option<String>,
-    queues: u32,
-    duration: Option<Duration>,
-    count: u64,
-    batch: usize,
-    ring: u32,
-    frames: u32,
-    xdp_mode: libxdp_rs::XdpMode,
-    bind: libxdp_rs::BindFlags,
-    quiet: bool,
-}
-
-fn config() -> Result<Config, String> {
-    let a = USAGE.parse_env_or_exit();
-    let ring = a.ring_size(4096)?;
-    Ok(Config {
-        ingress: a.required("ingress")?.to_string(),
-        ingress_ns: a.str("ingress-netns").map(str::to_string),
-        egress: a.required("egress")?.to_string(),
-        egress_ns: a.str("egress-netns").map(str::to_string),
-        queues: a.count("queues", 1, 1..=64)? as u32,
-        duration: a.seconds("duration")?,
-        count: a.count("count", 0, 0..=u64::MAX)?,
-        batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
-        ring,
-        frames: a.count("frames", 2 * u64::from(ring), 64..=(1 << 20))? as u32,
-        xdp_mode: xsk::xdp_mode_arg(a.str("xdp-mode"))?,
-        bind: xsk::bind_flags(a.flag("copy"), a.flag("zero-copy"))?,
-        quiet: a.flag("quiet"),
-    })
-}
 
 /// Live counters of one queue, read by the main thread.
 #[derive(Default)]
@@ -156,7 +55,7 @@ struct QueueLoop {
     forwarded: Arc<AtomicU64>,
     count: u64,
     /// Keep the other halves of both sockets (ingress TX side, egress RX side) alive.
-    _keep: (Option<CompletionQueue>, Option<FillQueue>),
+    _keep: (CompletionQueue, FillQueue),
 }
 
 /// What a queue's thread reports at the end.
@@ -175,7 +74,7 @@ impl QueueLoop {
         let (mut first_rx, mut last_tx) = (None, None);
         let mut drain_deadline: Option<Instant> = None;
         loop {
-            let stopping = common::stop_requested();
+            let stopping = signals::stop_requested();
             if stopping {
                 let deadline = *drain_deadline.get_or_insert(Instant::now() + DRAIN);
                 if self.in_flight == 0 || Instant::now() > deadline {
@@ -212,7 +111,7 @@ impl QueueLoop {
                     self.counters.tx.store(total, Ordering::Relaxed);
                     let all = self.forwarded.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
                     if self.count > 0 && all >= self.count {
-                        common::request_stop();
+                        signals::request_stop();
                     }
                 }
             }
@@ -226,7 +125,7 @@ impl QueueLoop {
                 if room > 0 && !stopping {
                     let timeout = if self.in_flight > 0 { 1 } else { 100 };
                     if let Err(e) = self.rx.poll(timeout) {
-                        eprintln!("forward: queue {}: {e}", self.queue);
+                        eprintln!("forward: queue {}: {}", self.queue, e.report());
                     }
                 } else {
                     thread::sleep(Duration::from_micros(50));
@@ -247,13 +146,17 @@ impl QueueLoop {
 /// How long to wait for frames in flight at the end.
 const DRAIN: Duration = Duration::from_secs(2);
 
-fn run(c: Config) -> libxdp_rs::Result<bool> {
-    let ingress_ns = xsk::netns_arg(c.ingress_ns.as_deref())?;
-    let egress_ns = xsk::netns_arg(c.egress_ns.as_deref())?;
+fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
+    args::check_batch::<ForwardArgs>(c.batch, c.ring);
+    let frames_per_queue = c.frames.unwrap_or(2 * c.ring);
+    let duration = args::limit(c.duration);
+    let bind = c.copy_mode.bind_flags();
+    let ingress_ns = common::netns_arg(c.ingress_netns.as_deref())?;
+    let egress_ns = common::netns_arg(c.egress_netns.as_deref())?;
     // The UMEM lives in the ingress namespace, where its first socket is created.
     let (umem, mut frames) = Umem::builder()
         .frame_size(2048)
-        .frame_count(c.frames * c.queues)
+        .frame_count(frames_per_queue * c.queues)
         .fill_size(c.ring)
         .comp_size(c.ring)
         .netns(ingress_ns.try_clone()?)
@@ -268,15 +171,15 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             .rx(true)
             .tx(false)
             .rx_size(c.ring)
-            .bind_flags(c.bind)
-            .xdp_mode(c.xdp_mode)
+            .bind_flags(bind)
+            .xdp_mode(c.xdp_mode.into())
             .build(&umem)?;
         let egress = Socket::builder(&c.egress, q)
             .netns(egress_ns.try_clone()?)
             .rx(false)
             .tx(true)
             .tx_size(c.ring)
-            .bind_flags(c.bind)
+            .bind_flags(bind)
             .default_program(false)
             .build(&umem)?;
         stats.push(ingress.statistics_reader());
@@ -286,15 +189,15 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             field: "socket",
             reason: format!("queue {q}: the socket has no {what}"),
         };
-        let mut fill = i.fill.ok_or_else(|| missing("ingress fill ring"))?;
-        let mut free = frames.split_off(frames.len() - c.frames as usize);
+        let mut fill = i.fill;
+        let mut free = frames.split_off(frames.len() - frames_per_queue as usize);
         fill.produce(&mut free);
         loops.push(QueueLoop {
             queue: q,
             rx: i.rx.ok_or_else(|| missing("ingress RX ring"))?,
             fill,
             tx: e.tx.ok_or_else(|| missing("egress TX ring"))?,
-            comp: e.comp.ok_or_else(|| missing("egress completion ring"))?,
+            comp: e.comp,
             in_flight: 0,
             free,
             batch: c.batch,
@@ -347,8 +250,8 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
     while !handles.iter().all(|h| h.is_finished()) {
         thread::sleep(Duration::from_millis(20));
         let now = Instant::now();
-        if c.duration.is_some_and(|d| now - start >= d) {
-            common::request_stop();
+        if duration.is_some_and(|d| now - start >= d) {
+            signals::request_stop();
         }
         if now >= next {
             next += Duration::from_secs(1);
@@ -412,5 +315,5 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
 }
 
 fn main() -> ExitCode {
-    USAGE.main_with(config, run)
+    common::main_with(run)
 }

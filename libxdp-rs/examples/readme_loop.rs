@@ -22,8 +22,8 @@ fn forward(ingress: &str, egress: &str, egress_netns: &str) -> libxdp_rs::Result
         .rx(false)
         .build(&umem)?
         .split();
-    let (mut fill, mut rx) = (outer.fill.unwrap(), outer.rx.unwrap());
-    let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp.unwrap());
+    let (mut fill, mut rx) = (outer.fill, outer.rx.unwrap());
+    let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp);
     println!("ready: {ingress} -> {egress}@{egress_netns}");
     let _ = std::io::stdout().flush();
 
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     match forward(ingress, egress, egress_netns) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("readme_loop: {e}");
+            eprintln!("readme_loop: {}", e.report());
             ExitCode::FAILURE
         }
     }

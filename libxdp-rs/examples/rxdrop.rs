@@ -15,105 +15,16 @@
 //! Exits 0 only when all `--expect` frames arrived intact, once each and in order.
 
 mod common;
-#[path = "common/xsk.rs"]
-mod xsk;
 
 use std::io::Write;
 use std::os::fd::BorrowedFd;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use common::{Opt, SinkStats, Usage};
+use common::args::{self, RxdropArgs};
+use common::signals;
+use common::sink::SinkStats;
 use libxdp_rs::{CompletionQueue, FillQueue, Frame, RxQueue, Socket, TxQueue, Umem};
-
-const USAGE: Usage = Usage {
-    prog: "rxdrop",
-    about: "Receive and verify the test frames of txonly over AF_XDP, then drop them.",
-    opts: &[
-        Opt {
-            name: "dev",
-            value: Some("DEV"),
-            help: "device to receive on (required)",
-        },
-        Opt {
-            name: "netns",
-            value: Some("NS"),
-            help: "its namespace: /run/netns name or path (default: current)",
-        },
-        Opt {
-            name: "queues",
-            value: Some("N"),
-            help: "receive on queues 0..N (default 1)",
-        },
-        Opt {
-            name: "expect",
-            value: Some("N"),
-            help: "frames expected in all; stop when they are in (default 0: until stopped)",
-        },
-        Opt {
-            name: "timeout",
-            value: Some("SECS"),
-            help: "give up this long after start (default 0: no limit)",
-        },
-        Opt {
-            name: "linger",
-            value: Some("SECS"),
-            help:
-                "keep receiving this long after the expected frames, for duplicates (default 0.1)",
-        },
-        Opt {
-            name: "batch",
-            value: Some("N"),
-            help: "frames per ring operation (default 64)",
-        },
-        Opt {
-            name: "ring",
-            value: Some("N"),
-            help: "RX and fill ring size, a power of two (default 4096)",
-        },
-        Opt {
-            name: "xdp-mode",
-            value: Some("MODE"),
-            help: "XDP attach mode: default, skb or native",
-        },
-    ],
-    shared: &[common::COPY_MODE_OPTS, common::QUIET_OPTS],
-};
-
-struct Config {
-    dev: String,
-    netns: Option<String>,
-    queues: u32,
-    expect: u64,
-    timeout: Option<Duration>,
-    linger: Duration,
-    batch: usize,
-    ring: u32,
-    xdp_mode: libxdp_rs::XdpMode,
-    bind: libxdp_rs::BindFlags,
-    quiet: bool,
-}
-
-fn config() -> Result<Config, String> {
-    let a = USAGE.parse_env_or_exit();
-    let ring = a.ring_size(4096)?;
-    Ok(Config {
-        dev: a.required("dev")?.to_string(),
-        netns: a.str("netns").map(str::to_string),
-        queues: a.count("queues", 1, 1..=64)? as u32,
-        expect: a.count("expect", 0, 0..=common::MAX_TRACKED_SEQ)?,
-        timeout: a.seconds("timeout")?,
-        linger: match a.str("linger") {
-            None => Duration::from_millis(100),
-            Some(_) => a.seconds("linger")?.unwrap_or(Duration::ZERO),
-        },
-        batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
-        ring,
-        xdp_mode: xsk::xdp_mode_arg(a.str("xdp-mode"))?,
-        bind: xsk::bind_flags(a.flag("copy"), a.flag("zero-copy"))?,
-        quiet: a.flag("quiet"),
-    })
-}
 
 struct Queue {
     id: u32,
@@ -121,35 +32,37 @@ struct Queue {
     fill: FillQueue,
     free: Vec<Frame>,
     received: u64,
-    _keep: (Option<TxQueue>, Option<CompletionQueue>),
+    _keep: (Option<TxQueue>, CompletionQueue),
 }
 
-fn run(c: Config) -> libxdp_rs::Result<bool> {
-    let ns = xsk::netns_arg(c.netns.as_deref())?;
+fn run(c: RxdropArgs) -> libxdp_rs::Result<bool> {
+    args::check_batch::<RxdropArgs>(c.batch, c.ring);
+    let timeout = args::limit(c.timeout);
+    let ns = common::netns_arg(c.device.netns.as_deref())?;
     let per_queue = 2 * c.ring;
     let (umem, mut frames) = Umem::builder()
         .frame_size(2048)
-        .frame_count(per_queue * c.queues)
+        .frame_count(per_queue * c.device.queues)
         .fill_size(c.ring)
         .comp_size(64)
         .netns(ns.try_clone()?)
         .build()?;
     let mut queues = Vec::new();
-    for q in 0..c.queues {
-        let sock = Socket::builder(&c.dev, q)
+    for q in 0..c.device.queues {
+        let sock = Socket::builder(&c.device.dev, q)
             .netns(ns.try_clone()?)
             .rx(true)
             .tx(false)
             .rx_size(c.ring)
-            .bind_flags(c.bind)
-            .xdp_mode(c.xdp_mode)
+            .bind_flags(c.copy_mode.bind_flags())
+            .xdp_mode(c.xdp_mode.into())
             .build(&umem)?;
         let p = sock.split();
         let missing = |what: &str| libxdp_rs::Error::InvalidConfig {
             field: "socket",
             reason: format!("queue {q}: the socket has no {what}"),
         };
-        let mut fill = p.fill.ok_or_else(|| missing("fill ring"))?;
+        let mut fill = p.fill;
         let mut free = frames.split_off(frames.len() - per_queue as usize);
         fill.produce(&mut free);
         queues.push(Queue {
@@ -163,9 +76,9 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
     }
     println!(
         "ready: receiving on {}@{}, {} queue(s), expecting {}",
-        c.dev,
+        c.device.dev,
         ns.label(),
-        c.queues,
+        c.device.queues,
         if c.expect == 0 {
             "any number of frames".to_string()
         } else {
@@ -185,10 +98,10 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
     let mut timed_out = false;
     loop {
         let now = Instant::now();
-        if common::stop_requested() {
+        if signals::stop_requested() {
             break;
         }
-        if c.timeout.is_some_and(|t| now - start >= t) {
+        if timeout.is_some_and(|t| now - start >= t) {
             timed_out = true;
             break;
         }
@@ -219,7 +132,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             }
         } else {
             let fds: Vec<BorrowedFd<'_>> = queues.iter().map(|q| q.rx.fd()).collect();
-            if let Err(e) = common::poll_readable(&fds, 20) {
+            if let Err(e) = signals::poll_readable(&fds, 20) {
                 eprintln!("rxdrop: poll: {e}");
             }
         }
@@ -270,5 +183,5 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
 }
 
 fn main() -> ExitCode {
-    USAGE.main_with(config, run)
+    common::main_with(run)
 }

@@ -14,110 +14,16 @@
 //! frames whose transmission completed.
 
 mod common;
-#[path = "common/xsk.rs"]
-mod xsk;
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Opt, Pacer, Usage};
+use common::args::{self, TxonlyArgs};
+use common::pacing::Pacer;
+use common::{payload, signals};
 use libxdp_rs::{CompletionQueue, FillQueue, Frame, Socket, TxQueue, Umem};
-
-const USAGE: Usage = Usage {
-    prog: "txonly",
-    about: "Send numbered, checksummed test frames on a device over AF_XDP.",
-    opts: &[
-        Opt {
-            name: "dev",
-            value: Some("DEV"),
-            help: "device to send on (required)",
-        },
-        Opt {
-            name: "netns",
-            value: Some("NS"),
-            help: "its namespace: /run/netns name or path (default: current)",
-        },
-        Opt {
-            name: "queues",
-            value: Some("N"),
-            help: "send on queues 0..N (default 1)",
-        },
-        Opt {
-            name: "count",
-            value: Some("N"),
-            help: "frames to send in all, spread over the queues (default 0: until stopped)",
-        },
-        Opt {
-            name: "batch",
-            value: Some("N"),
-            help: "frames per ring operation (default 64)",
-        },
-        Opt {
-            name: "rate",
-            value: Some("PPS"),
-            help: "frames per second in all (default 0: as fast as possible)",
-        },
-        Opt {
-            name: "bursts",
-            value: None,
-            help: "send whole batches at once, --rate on average (default: spread out)",
-        },
-        Opt {
-            name: "size",
-            value: Some("BYTES"),
-            help: "frame length without FCS, 38..=1514 (default 64)",
-        },
-        Opt {
-            name: "duration",
-            value: Some("SECS"),
-            help: "stop after this long (default: no limit)",
-        },
-        Opt {
-            name: "ring",
-            value: Some("N"),
-            help: "TX and completion ring size, a power of two (default 2048)",
-        },
-    ],
-    shared: &[common::COPY_MODE_OPTS],
-};
-
-struct Config {
-    dev: String,
-    netns: Option<String>,
-    queues: u32,
-    count: u64,
-    batch: usize,
-    rate: Option<u64>,
-    bursts: bool,
-    size: usize,
-    duration: Option<Duration>,
-    ring: u32,
-    bind: libxdp_rs::BindFlags,
-}
-
-fn config() -> Result<Config, String> {
-    let a = USAGE.parse_env_or_exit();
-    let ring = a.ring_size(2048)?;
-    Ok(Config {
-        dev: a.required("dev")?.to_string(),
-        netns: a.str("netns").map(str::to_string),
-        queues: a.count("queues", 1, 1..=64)? as u32,
-        count: a.count("count", 0, 0..=u64::MAX)?,
-        batch: a.count("batch", 64, 1..=u64::from(ring))? as usize,
-        rate: Some(a.count("rate", 0, 0..=u64::MAX)?).filter(|&r| r > 0),
-        bursts: a.flag("bursts"),
-        size: a.count(
-            "size",
-            64,
-            common::MIN_FRAME_LEN as u64..=common::MAX_FRAME_LEN as u64,
-        )? as usize,
-        duration: a.seconds("duration")?,
-        ring,
-        bind: xsk::bind_flags(a.flag("copy"), a.flag("zero-copy"))?,
-    })
-}
 
 struct Queue {
     id: u32,
@@ -128,27 +34,30 @@ struct Queue {
     target: u64,
     next_seq: u64,
     sent: u64,
-    _fill: Option<FillQueue>,
+    _fill: FillQueue,
 }
 
-fn run(c: Config) -> libxdp_rs::Result<bool> {
-    let ns = xsk::netns_arg(c.netns.as_deref())?;
+fn run(c: TxonlyArgs) -> libxdp_rs::Result<bool> {
+    args::check_batch::<TxonlyArgs>(c.batch, c.ring);
+    let rate = Some(c.rate).filter(|&r| r > 0);
+    let duration = args::limit(c.duration);
+    let ns = common::netns_arg(c.device.netns.as_deref())?;
     let per_queue = 2 * c.ring;
     let (umem, mut frames) = Umem::builder()
         .frame_size(2048)
-        .frame_count(per_queue * c.queues)
+        .frame_count(per_queue * c.device.queues)
         .fill_size(64)
         .comp_size(c.ring)
         .netns(ns.try_clone()?)
         .build()?;
     let mut queues = Vec::new();
-    for q in 0..c.queues {
-        let sock = Socket::builder(&c.dev, q)
+    for q in 0..c.device.queues {
+        let sock = Socket::builder(&c.device.dev, q)
             .netns(ns.try_clone()?)
             .rx(false)
             .tx(true)
             .tx_size(c.ring)
-            .bind_flags(c.bind)
+            .bind_flags(c.copy_mode.bind_flags())
             .default_program(false)
             .build(&umem)?;
         let p = sock.split();
@@ -159,12 +68,12 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
         queues.push(Queue {
             id: q,
             tx: p.tx.ok_or_else(|| missing("TX ring"))?,
-            comp: p.comp.ok_or_else(|| missing("completion ring"))?,
+            comp: p.comp,
             free: frames.split_off(frames.len() - per_queue as usize),
             target: if c.count == 0 {
                 u64::MAX
             } else {
-                common::stream_share(c.count, c.queues, q)
+                payload::stream_share(c.count, c.device.queues, q)
             },
             next_seq: 0,
             sent: 0,
@@ -173,21 +82,21 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
     }
     println!(
         "ready: sending on {}@{}, {} queue(s), {} frames of {} bytes{}",
-        c.dev,
+        c.device.dev,
         ns.label(),
-        c.queues,
+        c.device.queues,
         if c.count == 0 {
             "unlimited".to_string()
         } else {
             c.count.to_string()
         },
         c.size,
-        c.rate.map_or(String::new(), |r| format!(" at {r} pps"))
+        rate.map_or(String::new(), |r| format!(" at {r} pps"))
     );
     let _ = std::io::stdout().flush();
 
     let start = Instant::now();
-    let mut pacer = Pacer::new(c.rate, c.batch as u64);
+    let mut pacer = Pacer::new(rate, c.batch as u64);
     if c.bursts {
         pacer = pacer.in_bursts();
     }
@@ -196,10 +105,10 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
     let mut round = 0usize;
     loop {
         let now = Instant::now();
-        if c.duration.is_some_and(|d| now - start >= d) {
-            common::request_stop();
+        if duration.is_some_and(|d| now - start >= d) {
+            signals::request_stop();
         }
-        let stopping = common::stop_requested();
+        let stopping = signals::stop_requested();
         let all_submitted = queues.iter().all(|q| q.next_seq >= q.target);
         let in_flight: u64 = queues.iter().map(|q| q.next_seq - q.sent).sum();
         if (stopping || all_submitted) && in_flight == 0 {
@@ -232,7 +141,7 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
             for _ in 0..n {
                 let mut f = q.free.pop().expect("counted above");
                 let len =
-                    common::encode_frame(umem.buffer_mut(&mut f), q.id as u16, q.next_seq, c.size);
+                    payload::encode_frame(umem.buffer_mut(&mut f), q.id as u16, q.next_seq, c.size);
                 f.set_len(len as u32)?;
                 q.next_seq += 1;
                 building.push(f);
@@ -268,5 +177,5 @@ fn run(c: Config) -> libxdp_rs::Result<bool> {
 }
 
 fn main() -> ExitCode {
-    USAGE.main_with(config, run)
+    common::main_with(run)
 }

@@ -15,15 +15,42 @@ pub struct QueueHolder {
 /// Result of the fallible operations of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Where a socket is, or was to be: a device's queue in a network namespace.
+///
+/// Shown as `xo1 queue 0 in namespace xnetns-x-in`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// Device name.
+    pub device: String,
+    /// Queue index.
+    pub queue: u32,
+    /// Label of the device's network namespace ([`Netns::label`](crate::Netns::label)).
+    pub netns: String,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} queue {} in namespace {}",
+            self.device, self.queue, self.netns
+        )
+    }
+}
+
 /// Everything that can go wrong, one variant per cause.
 ///
-/// Variants about a socket name the device, the queue and the network namespace (its label,
-/// see [`Netns::label`](crate::Netns::label)), and carry the operating system's error where
-/// there is one, so that the [`Display`](fmt::Display) text alone says what failed where:
+/// Variants about a socket name where it is ([`Location`]: the device, the queue and the
+/// network namespace), so that the [`Display`](fmt::Display) text says what failed where. The
+/// operating system's error, where there is one, is the error's
+/// [`source()`](std::error::Error::source), not part of that text, so that a report of the
+/// whole chain (anyhow's `{:#}`, for example) shows it once:
 ///
 /// ```text
 /// cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in: Operation not permitted (os error 1)
 /// ```
+///
+/// [`Error::io_error`] and [`Error::raw_os_error`] give it directly.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -90,21 +117,13 @@ pub enum Error {
     /// This UMEM already has a socket on (namespace, device, queue); a second socket there
     /// would have to share its fill and completion rings, which this crate does not allow.
     QueueInUse {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue.
+        at: Location,
     },
     /// The device has no such queue: the kernel would refuse the bind with a bare `EINVAL`.
     QueueOutOfRange {
-        /// Device name.
-        device: String,
-        /// Queue index asked for.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue asked for.
+        at: Location,
         /// The queues the device has: `0..queues` may be bound.
         queues: u32,
         /// Where the count comes from (the device's ethtool channels, or rtnetlink).
@@ -113,12 +132,8 @@ pub enum Error {
     /// A live AF_XDP socket is bound to the queue: of another UMEM, perhaps of another
     /// process. The kernel lists it (xsk_diag); this crate waits for no live socket.
     QueueHeld {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue.
+        at: Location,
         /// The sockets bound to the queue.
         holders: Vec<QueueHolder>,
     },
@@ -128,12 +143,8 @@ pub enum Error {
     /// usually within milliseconds; on kernels without xsk_diag (Debian's 5.10 and 6.1, for
     /// example) a live socket holding it cannot be told from that.
     QueueBusy {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue.
+        at: Location,
         /// How long the builder tried.
         waited: std::time::Duration,
         /// Whether the kernel listed the namespace's AF_XDP sockets, completely, and none
@@ -145,12 +156,8 @@ pub enum Error {
     /// The first socket of a UMEM must be created in the namespace the UMEM was created in
     /// (it reuses the UMEM's own AF_XDP socket); libxdp says `EXDEV`.
     UmemNetnsMismatch {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace of the device.
-        netns: String,
+        /// The socket's queue.
+        at: Location,
         /// Namespace of the UMEM.
         umem_netns: String,
     },
@@ -159,51 +166,31 @@ pub enum Error {
     /// cannot be bound again with this UMEM, and once every socket is gone, libxdp cannot
     /// create sockets on the UMEM at all. Build a new UMEM.
     UmemRetired {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue.
+        at: Location,
     },
     /// Frames can pass only between queues of one UMEM
     /// ([`RxQueue::forward_to`](crate::RxQueue::forward_to),
     /// [`CompletionQueue::recycle_to`](crate::CompletionQueue::recycle_to)); these two are on
     /// different ones.
     ForeignUmem {
-        /// Device of the queue the frames would come from.
-        device: String,
-        /// Its queue index.
-        queue: u32,
-        /// Its namespace label.
-        netns: String,
-        /// Device of the queue they would go to.
-        to_device: String,
-        /// Its queue index.
-        to_queue: u32,
-        /// Its namespace label.
-        to_netns: String,
+        /// The queue the frames would come from.
+        from: Location,
+        /// The queue they would go to.
+        to: Location,
     },
     /// Creating or binding the AF_XDP socket failed for another reason (without
     /// privileges: `EPERM`).
     SocketCreate {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The queue.
+        at: Location,
         /// The operating system's error.
         source: io::Error,
     },
     /// Inserting the socket into the caller's XSKMAP failed.
     XskMap {
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The socket's queue.
+        at: Location,
         /// The operating system's error.
         source: io::Error,
     },
@@ -211,12 +198,8 @@ pub enum Error {
     Io {
         /// The operation, e.g. `"poll"`.
         op: &'static str,
-        /// Device name.
-        device: String,
-        /// Queue index.
-        queue: u32,
-        /// Namespace label.
-        netns: String,
+        /// The socket's queue.
+        at: Location,
         /// The operating system's error.
         source: io::Error,
     },
@@ -228,7 +211,8 @@ impl Error {
         self.io_error().and_then(io::Error::raw_os_error)
     }
 
-    /// The underlying [`io::Error`], when there is one.
+    /// The underlying [`io::Error`], when there is one (also the error's
+    /// [`source()`](std::error::Error::source)).
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
             Error::Netns { source, .. }
@@ -241,6 +225,40 @@ impl Error {
             | Error::Io { source, .. } => Some(source),
             _ => None,
         }
+    }
+
+    /// Where the socket the error is about is (or was to be), when it is about one; for
+    /// [`Error::ForeignUmem`], the queue the frames would come from.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::QueueInUse { at }
+            | Error::QueueOutOfRange { at, .. }
+            | Error::QueueHeld { at, .. }
+            | Error::QueueBusy { at, .. }
+            | Error::UmemNetnsMismatch { at, .. }
+            | Error::UmemRetired { at }
+            | Error::ForeignUmem { from: at, .. }
+            | Error::SocketCreate { at, .. }
+            | Error::XskMap { at, .. }
+            | Error::Io { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The text and its cause, as one line: the [`Display`](fmt::Display) text, then `: ` and
+    /// the operating system's error when there is one, as anyhow's `{:#}` prints the chain.
+    ///
+    /// ```text
+    /// cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in: Operation not permitted (os error 1)
+    /// ```
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        text
     }
 
     /// True when the cause is missing privileges (`EPERM` or `EACCES`).
@@ -263,11 +281,12 @@ impl fmt::Display for Error {
                 write!(f, "invalid configuration: {field}: {reason}")
             }
             Error::FrameTooLong { len, capacity } => {
-                write!(f, "frame length {len} exceeds the frame's capacity {capacity}")
+                write!(
+                    f,
+                    "frame length {len} exceeds the frame's capacity {capacity}"
+                )
             }
-            Error::Netns { netns, op, source } => {
-                write!(f, "cannot {op} network namespace {netns}: {source}")
-            }
+            Error::Netns { netns, op, .. } => write!(f, "cannot {op} network namespace {netns}"),
             Error::NotNetns {
                 netns,
                 found: Some(kind),
@@ -283,53 +302,33 @@ impl fmt::Display for Error {
                 write!(f, "cannot use {netns}: it is not a namespace file")
             }
             Error::Mmap {
-                len,
-                huge_pages,
-                source,
+                len, huge_pages, ..
             } => write!(
                 f,
-                "cannot map {len} bytes of UMEM memory{}: {source}",
+                "cannot map {len} bytes of UMEM memory{}",
                 if *huge_pages { " with huge pages" } else { "" }
             ),
-            Error::UmemCreate { netns, source } => {
-                write!(f, "cannot create UMEM in namespace {netns}: {source}")
+            Error::UmemCreate { netns, .. } => write!(f, "cannot create UMEM in namespace {netns}"),
+            Error::DeviceNotFound { device, netns, .. } => {
+                write!(f, "no device {device} in namespace {netns}")
             }
-            Error::DeviceNotFound {
-                device,
-                netns,
-                source,
-            } => write!(f, "no device {device} in namespace {netns}: {source}"),
-            Error::QueueInUse {
-                device,
-                queue,
-                netns,
-            } => write!(
-                f,
-                "{device} queue {queue} in namespace {netns} already has a socket on this UMEM"
-            ),
+            Error::QueueInUse { at } => write!(f, "{at} already has a socket on this UMEM"),
             Error::QueueOutOfRange {
-                device,
-                queue,
-                netns,
+                at,
                 queues,
                 counted_by,
             } => write!(
                 f,
-                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
-                 {device} has {queues} queue{} (0 to {}, by {counted_by})",
+                "cannot bind AF_XDP socket on {at}: {} has {queues} queue{} (0 to {}, by \
+                 {counted_by})",
+                at.device,
                 if *queues == 1 { "" } else { "s" },
                 queues.saturating_sub(1)
             ),
-            Error::QueueHeld {
-                device,
-                queue,
-                netns,
-                holders,
-            } => {
+            Error::QueueHeld { at, holders } => {
                 write!(
                     f,
-                    "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
-                     a live AF_XDP socket holds the queue ("
+                    "cannot bind AF_XDP socket on {at}: a live AF_XDP socket holds the queue ("
                 )?;
                 for (i, h) in holders.iter().enumerate() {
                     let sep = if i > 0 { ", " } else { "" };
@@ -341,16 +340,13 @@ impl fmt::Display for Error {
                 write!(f, "); close it or use another queue")
             }
             Error::QueueBusy {
-                device,
-                queue,
-                netns,
+                at,
                 waited,
                 no_socket_listed,
-                source,
+                ..
             } => write!(
                 f,
-                "cannot bind AF_XDP socket on {device} queue {queue} in namespace {netns}: \
-                 {source}, still after {} ms: {}",
+                "cannot bind AF_XDP socket on {at}: the queue is busy still after {} ms: {}",
                 waited.as_millis(),
                 if *no_socket_listed {
                     "no AF_XDP socket is bound to it, so something else keeps it busy (an XDP \
@@ -360,69 +356,28 @@ impl fmt::Display for Error {
                      (this kernel cannot list AF_XDP sockets: no xsk_diag)"
                 }
             ),
-            Error::UmemNetnsMismatch {
-                device,
-                queue,
-                netns,
-                umem_netns,
-            } => write!(
+            Error::UmemNetnsMismatch { at, umem_netns } => write!(
                 f,
-                "cannot create the first socket of a UMEM on {device} queue {queue} in namespace \
-                 {netns}: the UMEM was created in namespace {umem_netns}; create the UMEM in \
-                 {netns} (UmemBuilder::netns) or the first socket in {umem_netns}"
+                "cannot create the first socket of a UMEM on {at}: the UMEM was created in \
+                 namespace {umem_netns}; create the UMEM in {} (UmemBuilder::netns) or the \
+                 first socket in {umem_netns}",
+                at.netns
             ),
-            Error::UmemRetired {
-                device,
-                queue,
-                netns,
-            } => write!(
+            Error::UmemRetired { at } => write!(
                 f,
-                "cannot create AF_XDP socket on {device} queue {queue} in namespace {netns}: the \
-                 UMEM's own socket stays bound to the queue of its first (now closed) socket until \
-                 the UMEM is dropped; build a new UMEM"
+                "cannot create AF_XDP socket on {at}: the UMEM's own socket stays bound to the \
+                 queue of its first (now closed) socket until the UMEM is dropped; build a new \
+                 UMEM"
             ),
-            Error::ForeignUmem {
-                device,
-                queue,
-                netns,
-                to_device,
-                to_queue,
-                to_netns,
-            } => write!(
+            Error::ForeignUmem { from, to } => write!(
                 f,
-                "cannot move frames from {device} queue {queue} in namespace {netns} to \
-                 {to_device} queue {to_queue} in namespace {to_netns}: their sockets are on \
-                 different UMEMs"
+                "cannot move frames from {from} to {to}: their sockets are on different UMEMs"
             ),
-            Error::SocketCreate {
-                device,
-                queue,
-                netns,
-                source,
-            } => write!(
-                f,
-                "cannot create AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}"
-            ),
-            Error::XskMap {
-                device,
-                queue,
-                netns,
-                source,
-            } => write!(
-                f,
-                "cannot insert the AF_XDP socket on {device} queue {queue} in namespace {netns} \
-                 into the XSKMAP: {source}"
-            ),
-            Error::Io {
-                op,
-                device,
-                queue,
-                netns,
-                source,
-            } => write!(
-                f,
-                "{op} on the AF_XDP socket on {device} queue {queue} in namespace {netns}: {source}"
-            ),
+            Error::SocketCreate { at, .. } => write!(f, "cannot create AF_XDP socket on {at}"),
+            Error::XskMap { at, .. } => {
+                write!(f, "cannot insert the AF_XDP socket on {at} into the XSKMAP")
+            }
+            Error::Io { op, at, .. } => write!(f, "{op} on the AF_XDP socket on {at}"),
         }
     }
 }
@@ -438,30 +393,84 @@ impl std::error::Error for Error {
 mod tests {
     use super::*;
 
+    fn at(device: &str, queue: u32, netns: &str) -> Location {
+        Location {
+            device: device.into(),
+            queue,
+            netns: netns.into(),
+        }
+    }
+
     #[test]
     fn display_names_device_queue_namespace() {
         let e = Error::SocketCreate {
-            device: "xo1".into(),
-            queue: 0,
-            netns: "xnetns-x-in".into(),
+            at: at("xo1", 0, "xnetns-x-in"),
             source: io::Error::from_raw_os_error(libc::EPERM),
         };
         assert_eq!(
             e.to_string(),
+            "cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in"
+        );
+        // The OS error once, as the source.
+        assert_eq!(
+            e.report(),
             "cannot create AF_XDP socket on xo1 queue 0 in namespace xnetns-x-in: \
              Operation not permitted (os error 1)"
         );
         assert!(e.is_permission_denied());
         assert_eq!(e.raw_os_error(), Some(libc::EPERM));
-        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(e.location(), Some(&at("xo1", 0, "xnetns-x-in")));
+    }
+
+    #[test]
+    fn the_os_error_is_shown_once() {
+        let errors = [
+            Error::Netns {
+                netns: "blue".into(),
+                op: "enter",
+                source: io::Error::from_raw_os_error(libc::EPERM),
+            },
+            Error::Mmap {
+                len: 4096,
+                huge_pages: true,
+                source: io::Error::from_raw_os_error(libc::ENOMEM),
+            },
+            Error::UmemCreate {
+                netns: "blue".into(),
+                source: io::Error::from_raw_os_error(libc::EPERM),
+            },
+            Error::DeviceNotFound {
+                device: "x".into(),
+                netns: "blue".into(),
+                source: io::Error::from_raw_os_error(libc::ENODEV),
+            },
+            Error::QueueBusy {
+                at: at("x", 0, "blue"),
+                waited: std::time::Duration::ZERO,
+                no_socket_listed: true,
+                source: io::Error::from_raw_os_error(libc::EBUSY),
+            },
+            Error::XskMap {
+                at: at("x", 0, "blue"),
+                source: io::Error::from_raw_os_error(libc::EINVAL),
+            },
+            Error::Io {
+                op: "poll",
+                at: at("x", 0, "blue"),
+                source: io::Error::from_raw_os_error(libc::EINTR),
+            },
+        ];
+        for e in errors {
+            let os = e.io_error().expect("an OS error").to_string();
+            assert!(!e.to_string().contains(&os), "{e}");
+            assert_eq!(e.report().matches(&os).count(), 1, "{}", e.report());
+        }
     }
 
     #[test]
     fn busy_and_held_say_why() {
         let e = Error::QueueBusy {
-            device: "xi1".into(),
-            queue: 1,
-            netns: "ns".into(),
+            at: at("xi1", 1, "ns"),
             waited: std::time::Duration::from_millis(1000),
             no_socket_listed: false,
             source: io::Error::from_raw_os_error(libc::EBUSY),
@@ -471,9 +480,7 @@ mod tests {
         assert!(s.contains("still after 1000 ms"), "{s}");
         assert!(s.contains("no xsk_diag"), "{s}");
         let e = Error::QueueHeld {
-            device: "xi1".into(),
-            queue: 1,
-            netns: "ns".into(),
+            at: at("xi1", 1, "ns"),
             holders: vec![QueueHolder {
                 inode: 1234,
                 uid: Some(0),
@@ -485,9 +492,7 @@ mod tests {
              holds the queue (socket:[1234] of uid 0); close it or use another queue"
         );
         let e = Error::QueueOutOfRange {
-            device: "xo1".into(),
-            queue: 2,
-            netns: "root".into(),
+            at: at("xo1", 2, "root"),
             queues: 2,
             counted_by: "rtnetlink".into(),
         };
@@ -495,6 +500,15 @@ mod tests {
             e.to_string(),
             "cannot bind AF_XDP socket on xo1 queue 2 in namespace root: xo1 has 2 queues \
              (0 to 1, by rtnetlink)"
+        );
+        let e = Error::ForeignUmem {
+            from: at("a", 0, "x"),
+            to: at("b", 1, "y"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot move frames from a queue 0 in namespace x to b queue 1 in namespace y: \
+             their sockets are on different UMEMs"
         );
     }
 }

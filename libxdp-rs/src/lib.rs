@@ -15,7 +15,9 @@
 //!   way: the thread returns to exactly where it was when the code returns or panics, so it
 //!   cannot be left in the wrong namespace.
 //!
-//! libxdp's messages go to the [`log`](https://docs.rs/log) crate (target `libxdp`).
+//! libbpf's messages about libxdp's own BPF objects go to the [`log`](https://docs.rs/log)
+//! crate (target `libbpf`), not to stderr; libxdp's own messages go to `log` (target `libxdp`)
+//! once [`logging::install`] is called, and its warnings to stderr until then: see [`logging`].
 //!
 //! ```no_run
 //! use libxdp_rs::{Netns, Socket, Umem};
@@ -29,8 +31,8 @@
 //!     .rx(false) // TX only: no XDP program on inner
 //!     .build(&umem)?
 //!     .split();
-//! let (mut fill, mut rx) = (outer.fill.unwrap(), outer.rx.unwrap());
-//! let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp.unwrap());
+//! let (mut fill, mut rx) = (outer.fill, outer.rx.unwrap());
+//! let (mut tx, mut comp) = (inner.tx.unwrap(), inner.comp);
 //!
 //! let mut frames: Vec<_> = free.drain(..2048).collect();
 //! fill.produce(&mut frames);
@@ -51,7 +53,7 @@
 
 mod error;
 mod limits;
-mod logging;
+pub mod logging;
 mod netlink;
 mod netns;
 // For SocketBuilder::build's error messages, which do not use it yet: until then only the
@@ -67,7 +69,7 @@ mod umem;
 // only the module's own tests use it.
 mod xsk_diag;
 
-pub use error::{Error, QueueHolder, Result};
+pub use error::{Error, Location, QueueHolder, Result};
 pub use netns::Netns;
 pub use ring::{CompletionQueue, FillQueue, RxQueue, TxQueue};
 pub use socket::{BindFlags, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode};

@@ -495,12 +495,8 @@ fn same_umem(
 #[inline(never)]
 fn foreign_umem(from: &SocketInner, to: &SocketInner) -> crate::Error {
     crate::Error::ForeignUmem {
-        device: from.device.clone(),
-        queue: from.queue,
-        netns: from.netns.label().to_owned(),
-        to_device: to.device.clone(),
-        to_queue: to.queue,
-        to_netns: to.netns.label().to_owned(),
+        from: from.location(),
+        to: to.location(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use libxdp_sys as sys;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::netns::Netns;
 use crate::ring::{CompletionQueue, FillQueue, RawConsumer, RawProducer, RxQueue, TxQueue};
 use crate::stats::{self, Statistics};
@@ -141,10 +141,17 @@ impl SocketInner {
     pub(crate) fn io_error(&self, op: &'static str, source: io::Error) -> Error {
         Error::Io {
             op,
+            at: self.location(),
+            source,
+        }
+    }
+
+    /// Where the socket is, for errors.
+    pub(crate) fn location(&self) -> Location {
+        Location {
             device: self.device.clone(),
             queue: self.queue,
             netns: self.netns.label().to_owned(),
-            source,
         }
     }
 }
@@ -157,17 +164,17 @@ impl Drop for SocketInner {
         let guard = match self.netns.enter_scoped() {
             Ok(g) => Some(g),
             Err(e) => {
+                let cause = e.io_error().map_or_else(String::new, |c| format!(": {c}"));
                 ::log::warn!(
-                    "deleting the AF_XDP socket on {} queue {} outside its namespace: {e}",
-                    self.device,
-                    self.queue
+                    "deleting the AF_XDP socket on {} outside its namespace: {e}{cause}",
+                    self.location()
                 );
                 None
             }
         };
         // SAFETY: xsk came from xsk_socket__create_shared and is deleted once, here, with
         // the UMEM's mutex held; the ring structs it points to are still alive (fields).
-        unsafe { sys::xsk_socket__delete(self.xsk) };
+        crate::logging::libbpf_quiet(|| unsafe { sys::xsk_socket__delete(self.xsk) });
         drop(guard);
         // The UMEM's own socket stays bound to the owner's queue until the UMEM is deleted.
         state.queues.remove(&self.key);
@@ -222,7 +229,7 @@ impl fmt::Debug for StatisticsReader {
 /// let (umem, mut frames) = Umem::builder().netns(ns.try_clone()?).build()?;
 /// let socket = Socket::builder("veth1", 0).netns(ns).build(&umem)?;
 /// let parts = socket.split();
-/// let (mut fill, mut rx) = (parts.fill.unwrap(), parts.rx.unwrap());
+/// let (mut fill, mut rx) = (parts.fill, parts.rx.unwrap());
 /// fill.produce(&mut frames);
 /// let mut got = Vec::new();
 /// if rx.poll(1000)? {
@@ -249,18 +256,25 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// The rings of a socket, each usable from its own thread. `fill` and `comp` are those of the
-/// socket's (namespace, device, queue); `rx`/`tx` are `None` when turned off in the builder.
+/// The rings of a socket, each usable from its own thread.
+///
+/// Every socket has a fill and a completion ring: those of its (namespace, device, queue),
+/// which this crate gives no other socket of the UMEM (a second socket there is
+/// [`Error::QueueInUse`](crate::Error::QueueInUse)). `rx`/`tx` are `None` when turned off in
+/// the builder ([`SocketBuilder::rx`], [`SocketBuilder::tx`]).
+///
+/// Dropping a part a socket does not use (the fill ring of a TX-only socket, say) is fine: the
+/// socket lives on as long as any part does.
 #[derive(Debug)]
 pub struct SocketParts {
-    /// Received packets.
+    /// Received packets; `None` for a socket built with `rx(false)`.
     pub rx: Option<RxQueue>,
-    /// Packets to send.
+    /// Packets to send; `None` for a socket built with `tx(false)`.
     pub tx: Option<TxQueue>,
     /// Frames for the kernel to receive into.
-    pub fill: Option<FillQueue>,
+    pub fill: FillQueue,
     /// Frames whose transmission finished.
-    pub comp: Option<CompletionQueue>,
+    pub comp: CompletionQueue,
 }
 
 impl Socket {
@@ -292,13 +306,8 @@ impl Socket {
         let parts = SocketParts {
             rx,
             tx,
-            fill: Some(FillQueue::new(fill, u.clone(), inner.clone())),
-            comp: Some(CompletionQueue::new(
-                comp,
-                inner.fill_comp.comp.size,
-                u.clone(),
-                inner.clone(),
-            )),
+            fill: FillQueue::new(fill, u.clone(), inner.clone()),
+            comp: CompletionQueue::new(comp, inner.fill_comp.comp.size, u.clone(), inner.clone()),
         };
         Socket { inner, parts }
     }

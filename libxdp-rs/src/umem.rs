@@ -302,7 +302,7 @@ impl Drop for UmemInner {
     fn drop(&mut self) {
         // Every socket holds a Umem handle, so none is left and libxdp's refcount is 0.
         // SAFETY: xsk_umem came from xsk_umem__create and is deleted once, here.
-        let rc = unsafe { sys::xsk_umem__delete(self.xsk_umem) };
+        let rc = crate::logging::libbpf_quiet(|| unsafe { sys::xsk_umem__delete(self.xsk_umem) });
         if rc != 0 {
             ::log::warn!("xsk_umem__delete: {}", io::Error::from_raw_os_error(-rc));
         }
@@ -533,7 +533,6 @@ impl UmemBuilder {
     /// [`Error::Netns`], [`Error::UmemCreate`] (`EPERM` without privileges).
     pub fn build(self) -> Result<(Umem, Vec<Frame>)> {
         let len = self.validate()?;
-        crate::logging::install();
         let netns = match self.netns {
             Some(ns) => ns,
             None => Netns::current()?,
@@ -557,7 +556,7 @@ impl UmemBuilder {
             // SAFETY: the area is a live, page-aligned mapping of at least `len` bytes; the
             // ring structs are boxed (stable address) and move into UmemState, which keeps
             // them until a socket takes them or the UMEM is deleted; cfg is a valid config.
-            unsafe {
+            crate::logging::libbpf_quiet(|| unsafe {
                 sys::xsk_umem__create(
                     &mut umem,
                     area.ptr.cast(),
@@ -566,7 +565,7 @@ impl UmemBuilder {
                     &mut saved.comp,
                     &cfg,
                 )
-            }
+            })
         })?;
         if rc != 0 || umem.is_null() {
             return Err(Error::UmemCreate {

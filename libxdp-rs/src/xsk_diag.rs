@@ -286,7 +286,8 @@ mod tests {
         match sockets_on_queue(1, 0) {
             Ok(_) => true,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                eprintln!("SKIPPED: {test}: the kernel lists no AF_XDP sockets (no xsk_diag): {e}");
+                let why = format!("the kernel lists no AF_XDP sockets (no xsk_diag): {e}");
+                xdp_netns_harness::skip(test, why);
                 false
             }
             Err(e) => panic!("{test}: listing AF_XDP sockets: {e}"),

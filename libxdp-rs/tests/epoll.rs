@@ -71,8 +71,8 @@ fn an_rx_queue_in_epoll_wakes_when_frames_arrive() {
         .build(&umem)
         .expect("socket on inner")
         .split();
-    let (mut fill, mut rx): (FillQueue, RxQueue) = (parts.fill.unwrap(), parts.rx.unwrap());
-    let (tx, comp) = (parts.tx.unwrap(), parts.comp.unwrap());
+    let (mut fill, mut rx): (FillQueue, RxQueue) = (parts.fill, parts.rx.unwrap());
+    let (tx, comp) = (parts.tx.unwrap(), parts.comp);
     let fd = raw_fd_of(&rx);
     assert!(
         [raw_fd_of(&fill), raw_fd_of(&tx), raw_fd_of(&comp)]

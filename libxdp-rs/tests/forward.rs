@@ -287,11 +287,11 @@ fn spawn_sink(dir: &Path, topo: &ForwardTopology, count: u64, timeout_s: u64) ->
 
 /// rxdrop's summary must say: all `count` frames intact, once, in order.
 fn assert_all_arrived(count: u64, rx_out: &str, report: &str) {
-    let summary = common::Summary::find_in(rx_out)
+    let summary = common::sink::Summary::find_in(rx_out)
         .unwrap_or_else(|| panic!("no summary from rxdrop\n{report}"));
     assert_eq!(
         summary,
-        common::Summary {
+        common::sink::Summary {
             intact: count,
             lost: 0,
             duplicated: 0,

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use libxdp_rs::{BindFlags, Frame, Netns, Socket, Umem};
-use xdp_netns_harness::{require_root, Topology};
+use xdp_netns_harness::{require_root, skip, Topology};
 
 const PACKETS: u32 = 100;
 const PACKET_LEN: usize = 9000;
@@ -72,7 +72,10 @@ fn jumbo_packets_span_frames_both_ways() {
         return;
     }
     if kernel_version() < (6, 6) {
-        eprintln!("SKIPPED: jumbo_packets_span_frames_both_ways: XDP_USE_SG needs Linux 6.6");
+        skip(
+            "jumbo_packets_span_frames_both_ways",
+            "XDP_USE_SG needs Linux 6.6",
+        );
         return;
     }
     let _ = env_logger::builder().is_test(true).try_init();
@@ -99,7 +102,7 @@ fn jumbo_packets_span_frames_both_ways() {
         .build(&rx_umem)
         .unwrap_or_else(|e| panic!("multi-buffer socket with the default program: {e}"))
         .split();
-    let (mut fill, mut rx) = (receiver.fill.unwrap(), receiver.rx.unwrap());
+    let (mut fill, mut rx) = (receiver.fill, receiver.rx.unwrap());
     fill.produce(&mut rx_free);
 
     // The sender: outer, TX only.
@@ -115,7 +118,7 @@ fn jumbo_packets_span_frames_both_ways() {
         .build(&tx_umem)
         .expect("multi-buffer TX socket")
         .split();
-    let (mut tx, mut comp) = (sender.tx.unwrap(), sender.comp.unwrap());
+    let (mut tx, mut comp) = (sender.tx.unwrap(), sender.comp);
     let mut queued = Vec::new();
     for seq in 0..PACKETS {
         queued.extend(packet_frames(&tx_umem, &mut tx_free, seq));

@@ -137,8 +137,8 @@ fn sockets_across_namespaces() {
     let half = frames.len() / 2;
     let mut outer_frames: Vec<Frame> = frames.drain(..half).collect();
     let mut inner_frames = frames;
-    let mut fill_o = outer_parts.fill.take().unwrap();
-    let mut fill_i = inner_parts.fill.take().unwrap();
+    let mut fill_o = outer_parts.fill;
+    let mut fill_i = inner_parts.fill;
     let mut rx_o = outer_parts.rx.take().unwrap();
     let mut rx_i = inner_parts.rx.take().unwrap();
     assert_eq!(fill_o.produce(&mut outer_frames), 512);
@@ -166,7 +166,13 @@ fn sockets_across_namespaces() {
     assert_eq!(count(&got_i, TAG_OUTER), 0, "outer's frames on inner");
 
     // 5. Teardown from this thread (root namespace): every part, then the UMEM.
-    drop((fill_o, fill_i, rx_o, rx_i, outer_parts, inner_parts));
+    drop((fill_o, fill_i, rx_o, rx_i));
+    drop((
+        outer_parts.tx,
+        outer_parts.comp,
+        inner_parts.tx,
+        inner_parts.comp,
+    ));
     drop(umem);
     assert_eq!(xdp_prog_id(ifindex), 0, "XDP program left on outer");
     assert_eq!(prog_on(&inner, ifindex), 0, "XDP program left on inner");
@@ -198,7 +204,7 @@ fn statistics_and_parts_on_other_threads() {
     let stats = sock.statistics().expect("statistics");
     assert_eq!(stats.rx_invalid_descs, 0);
     let parts = sock.split();
-    let mut fill = parts.fill.unwrap();
+    let mut fill = parts.fill;
     let mut rx = parts.rx.unwrap();
     assert_eq!(fill.capacity(), 128);
     assert_eq!(fill.produce(&mut frames), 128);
@@ -283,7 +289,7 @@ fn frames_cannot_move_to_another_umem() {
     );
 
     // Completed frames into the fill ring of another UMEM.
-    let (mut comp, mut fill) = (to.comp.take().unwrap(), from.fill.take().unwrap());
+    let (mut comp, mut fill) = (to.comp, from.fill);
     let err = comp.recycle_to(&mut fill, 64).unwrap_err();
     names_both(
         err,

@@ -159,9 +159,7 @@ fn queue_beyond_the_devices_names_its_queue_count() {
         .expect("UMEM")
         .0;
     match small(topo.inner_dev(), 7).netns(inner).build(&umem) {
-        Err(Error::QueueOutOfRange {
-            queues: 2, netns, ..
-        }) => assert_eq!(netns, topo.inner_ns()),
+        Err(Error::QueueOutOfRange { queues: 2, at, .. }) => assert_eq!(at.netns, topo.inner_ns()),
         other => panic!("queue 7 of inner: {other:?}"),
     }
     // Queue 1 exists.

@@ -78,7 +78,7 @@ fn tx_socket(
         .build(&umem)
         .expect("TX socket")
         .split();
-    (umem, free, parts.tx.unwrap(), parts.comp.unwrap())
+    (umem, free, parts.tx.unwrap(), parts.comp)
 }
 
 #[test]

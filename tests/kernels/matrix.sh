@@ -69,7 +69,7 @@ build() {
 	export CARGO_TARGET_DIR=$B/target
 	cargo test --no-run --message-format=json -p libxdp-sys --test shared_umem_netns \
 		-p libxdp-rs --lib --test netns_sockets --test forward --test tx_kick --test netns \
-		--test socket_errors --test epoll --test multi_buffer \
+		--test socket_errors --test epoll --test multi_buffer --test logging \
 		>"$B/kernels/cargo.json" || return 1
 	cargo build --examples -p libxdp-rs || return 1
 	echo "$PATH" >"$B/kernels/host-path"
@@ -90,8 +90,8 @@ build() {
 		            continue
 		        print(crate, m["target"]["name"], m["executable"])
 	EOF
-	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 9 ] || {
-		echo "matrix: expected 9 Rust test binaries, cargo gave:" >&2
+	[ "$(wc -l <"$B/kernels/rust-tests.list")" = 10 ] || {
+		echo "matrix: expected 10 Rust test binaries, cargo gave:" >&2
 		cat "$B/kernels/rust-tests.list" >&2
 		return 1
 	}
@@ -175,6 +175,7 @@ rust_rows() { # FILE CRATE TEST: one row per Rust test
 			case $res in
 			PASS) echo "rust $crate/$test: $name|-|PASS|ok" ;;
 			IGNORED) echo "rust $crate/$test: $name|-|IGNORED|ok (ignored)" ;;
+			SKIPPED) echo "rust $crate/$test: $name|-|SKIP|ok (skipped)" ;;
 			*) echo "rust $crate/$test: $name|-|FAIL|FAIL" ;;
 			esac
 		done

@@ -19,6 +19,8 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, Instant};
 
+use clap::{CommandFactory, Parser, ValueEnum};
+
 use libxdp_rs::testing::{Desc, RawConsumer, RawProducer, XdpDesc};
 use libxdp_sys::{xsk_ring_cons, xsk_ring_prod};
 
@@ -49,25 +51,42 @@ const OFF_CONSUMER: usize = 128;
 const OFF_FLAGS: usize = 256;
 const OFF_DESCS: usize = 384;
 
-const USAGE: &str = "\
-usage: bench-rings [--quick] [--rounds N] [--min-ms MS] [--ring-size N] [--cpu N] [--json FILE]
-                   [--batch N]... [--ring fill|xdp_desc]
+/// What bench-rings measures, as `--help` says it.
+const ABOUT: &str = "Ring operations (reserve+submit, peek+release) of libxdp-rs against \
+upstream's static inline xsk.h helpers compiled into this binary, batches of 1, 16, 64 and 256 \
+descriptors, on the same heap memory; one thread. Prints ns per descriptor (median [min-max] \
+over the rounds) and the line `ring ops Rust/C: X.XX` (at the worst batch, the median of the \
+same-round Rust/C ratios). No root needed.";
 
-Ring operations (reserve+submit, peek+release) of libxdp-rs against upstream's static inline
-xsk.h helpers compiled into this binary, batches of 1, 16, 64 and 256 descriptors, on the same
-heap memory; one thread. Prints ns per descriptor (median [min-max] over the rounds) and the
-line `ring ops Rust/C: X.XX` (at the worst batch, the median of the same-round Rust/C ratios).
-No root needed.
-
-  --quick        1 round of ~5 ms per contender and case (smoke test for the suite)
-  --rounds N     rounds per case (default 7, at least 1)
-  --min-ms MS    time per contender and round (default 100), in 20 interleaved slices
-  --ring-size N  ring entries, a power of two >= 256 (default 2048, libxdp's default)
-  --cpu N        pin the thread to CPU N first
-  --json FILE    also write the results as JSON to FILE
-  --batch N      only this batch size (repeatable; any size from 1 to the ring size)
-  --ring R       only this ring kind: fill (u64 descriptors) or xdp_desc
-  -h, --help     this text";
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "bench-rings", about = ABOUT)]
+struct Cli {
+    /// 1 round of ~5 ms per contender and case (smoke test for the suite).
+    #[arg(long)]
+    quick: bool,
+    /// Rounds per case.
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..))]
+    rounds: u16,
+    /// Time per contender and round, in 20 interleaved slices.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    min_ms: u64,
+    /// Ring entries, a power of two from 256 to 2^24 (default: libxdp's).
+    #[arg(long, value_name = "N", default_value_t = 2048, value_parser = ring_size)]
+    ring_size: u32,
+    /// Pin the thread to CPU N first.
+    #[arg(long, value_name = "N")]
+    cpu: Option<usize>,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Only this batch size (repeatable; any size from 1 to the ring size).
+    #[arg(long = "batch", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    batches: Vec<u32>,
+    /// Only this ring kind (repeatable).
+    #[arg(long = "ring", value_name = "R", value_enum)]
+    kinds: Vec<Kind>,
+}
 
 #[derive(Debug)]
 struct Options {
@@ -81,65 +100,34 @@ struct Options {
     kinds: Vec<Kind>,
 }
 
-fn parse_args() -> Result<Option<Options>, String> {
-    let mut o = Options {
-        rounds: 7,
-        min_time: Duration::from_millis(100),
-        ring_size: 2048,
-        cpu: None,
-        json: None,
-        quick: false,
-        batches: Vec::new(),
-        kinds: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--quick" => o.quick = true,
-            "--rounds" => o.rounds = parse_num(&a, &value(&a)?)?,
-            "--min-ms" => o.min_time = Duration::from_millis(parse_num(&a, &value(&a)?)?),
-            "--ring-size" => o.ring_size = parse_num(&a, &value(&a)?)?,
-            "--cpu" => o.cpu = Some(parse_num(&a, &value(&a)?)?),
-            "--json" => o.json = Some(value(&a)?),
-            "--batch" => o.batches.push(parse_num(&a, &value(&a)?)?),
-            "--ring" => o.kinds.push(match value(&a)?.as_str() {
-                "fill" => Kind::Addr,
-                "xdp_desc" => Kind::XdpDesc,
-                other => return Err(format!("--ring {other:?}: expected fill or xdp_desc")),
-            }),
-            _ => return Err(format!("unknown argument {a:?}")),
+impl From<Cli> for Options {
+    fn from(c: Cli) -> Options {
+        Options {
+            rounds: if c.quick { 1 } else { usize::from(c.rounds) },
+            min_time: Duration::from_millis(if c.quick { 5 } else { c.min_ms }),
+            ring_size: c.ring_size,
+            cpu: c.cpu,
+            json: c.json,
+            quick: c.quick,
+            batches: if c.batches.is_empty() {
+                BATCHES.to_vec()
+            } else {
+                c.batches
+            },
+            kinds: if c.kinds.is_empty() {
+                vec![Kind::Addr, Kind::XdpDesc]
+            } else {
+                c.kinds
+            },
         }
     }
-    if o.quick {
-        o.rounds = 1;
-        o.min_time = Duration::from_millis(5);
-    }
-    if o.rounds == 0 {
-        return Err("--rounds must be at least 1".into());
-    }
-    if !o.ring_size.is_power_of_two() || o.ring_size < 256 || o.ring_size > 1 << 24 {
-        return Err(format!(
-            "--ring-size {} is not a power of two in 256..=16777216",
-            o.ring_size
-        ));
-    }
-    if o.batches.is_empty() {
-        o.batches = BATCHES.to_vec();
-    }
-    if let Some(b) = o.batches.iter().find(|&&b| b == 0 || b > o.ring_size) {
-        return Err(format!("--batch {b}: must be in 1..={}", o.ring_size));
-    }
-    if o.kinds.is_empty() {
-        o.kinds = vec![Kind::Addr, Kind::XdpDesc];
-    }
-    Ok(Some(o))
 }
 
-fn parse_num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{name}: {v:?} is not a valid number"))
+fn ring_size(v: &str) -> Result<u32, String> {
+    match v.parse::<u32>() {
+        Ok(n) if n.is_power_of_two() && (256..=1 << 24).contains(&n) => Ok(n),
+        _ => Err(format!("{v:?} is not a power of two in 256..=16777216")),
+    }
 }
 
 /// One ring's memory: producer, consumer and flags words, then `size` descriptors of `T`.
@@ -305,11 +293,13 @@ enum Who {
     Rust,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
 enum Kind {
     /// `u64` descriptors: fill and completion rings.
+    #[value(name = "fill")]
     Addr,
     /// `struct xdp_desc`: RX and TX rings.
+    #[value(name = "xdp_desc")]
     XdpDesc,
 }
 
@@ -528,17 +518,15 @@ fn case_json(r: &CaseResult) -> String {
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench-rings: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let o = Options::from(Cli::parse());
+    if let Some(b) = o.batches.iter().find(|&&b| b > o.ring_size) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--batch {b}: must be in 1..={}", o.ring_size),
+            )
+            .exit();
+    }
     if let Some(cpu) = o.cpu {
         if let Err(e) = pin(cpu) {
             eprintln!("bench-rings: {e}");

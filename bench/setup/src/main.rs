@@ -17,37 +17,63 @@
 use std::io;
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use clap::Parser;
 use std::time::{Duration, Instant};
 
 use libxdp_rs::{Netns, Socket, Umem};
 
 const PREFIX: &str = "xbsetup";
 
-const USAGE: &str = "\
-usage: bench-setup [--quick] [--points S:M,...] [--queues N] [--ring-size N] [--repeat N]
-                   [--no-default-program] [--verbose] [--json FILE]
+/// What bench-setup measures, as `--help` says it.
+const ABOUT: &str = "Creates and deletes S AF_XDP sockets sharing one UMEM across M network \
+namespaces (veth devices, fresh for every point) through libxdp-rs; prints the create and \
+delete time per socket for every point and how the per-socket cost grows from S=64 to S=1024. \
+Needs root (else prints SKIP and exits 77).";
 
-Creates and deletes S AF_XDP sockets sharing one UMEM across M network namespaces (veth
-devices, fresh for every point) through libxdp-rs; prints the create and delete time per
-socket for every point and how the per-socket cost grows from S=64 to S=1024. Needs root
-(else prints SKIP and exits 77).
-
-  --quick                 one small point, 8:2 (smoke test for the suite)
-  --points S:M,...        points to measure (default 64:16,256:16,1024:16,64:1,1024:1)
-  --queues N              at most N queues per veth device (default 64, 1..=1024)
-  --ring-size N           RX, TX, fill and completion ring entries (default 64)
-  --repeat N              measure every point N times, report the medians (default 3)
-  --no-default-program    sockets without libxdp's XDP program (INHIBIT_PROG_LOAD):
-                          isolates the kernel's socket cost from libxdp's program handling
-  --verbose               keep libbpf's messages on stderr (silenced by default)
-  --json FILE             also write the results as JSON to FILE
-  -h, --help              this text";
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "bench-setup", about = ABOUT)]
+struct Cli {
+    /// One small point, 8:2, measured once (smoke test for the suite).
+    #[arg(long, conflicts_with = "points")]
+    quick: bool,
+    /// Points to measure.
+    #[arg(
+        long,
+        value_name = "S:M,...",
+        default_value = "64:16,256:16,1024:16,64:1,1024:1",
+        value_parser = parse_points
+    )]
+    points: Points,
+    /// At most N queues per veth device.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    queues: u16,
+    /// RX, TX, fill and completion ring entries: a power of two from 8 to 4096.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = ring_size)]
+    ring_size: u32,
+    /// Measure every point N times, report the medians.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    repeat: u16,
+    /// Sockets without libxdp's XDP program (INHIBIT_PROG_LOAD): isolates the kernel's socket
+    /// cost from libxdp's program handling.
+    #[arg(long)]
+    no_default_program: bool,
+    /// Log libbpf's and libxdp's messages on stderr (libxdp-rs keeps them off it by default).
+    #[arg(long)]
+    verbose: bool,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
 }
+
+/// `--points`: (sockets, namespaces) pairs.
+#[derive(Debug, Clone)]
+struct Points(Vec<(usize, usize)>);
+
+/// Set by SIGINT and SIGTERM.
+static STOP: LazyLock<Arc<AtomicBool>> = LazyLock::new(Arc::default);
 
 #[derive(Debug, Clone)]
 struct Options {
@@ -58,89 +84,48 @@ struct Options {
     program: bool,
     json: Option<String>,
     quick: bool,
-    verbose: bool,
 }
 
-fn parse_points(v: &str) -> Result<Vec<(usize, usize)>, String> {
+impl From<Cli> for Options {
+    fn from(c: Cli) -> Options {
+        Options {
+            points: if c.quick { vec![(8, 2)] } else { c.points.0 },
+            queues: usize::from(c.queues),
+            ring_size: c.ring_size,
+            repeat: if c.quick { 1 } else { usize::from(c.repeat) },
+            program: !c.no_default_program,
+            json: c.json,
+            quick: c.quick,
+        }
+    }
+}
+
+fn parse_points(v: &str) -> Result<Points, String> {
     let mut out = Vec::new();
     for p in v.split(',').filter(|p| !p.is_empty()) {
         let (s, m) = p
             .split_once(':')
-            .ok_or_else(|| format!("--points: {p:?} is not S:M"))?;
-        let s: usize = s
-            .parse()
-            .map_err(|_| format!("--points: {s:?} is not a number"))?;
-        let m: usize = m
-            .parse()
-            .map_err(|_| format!("--points: {m:?} is not a number"))?;
+            .ok_or_else(|| format!("{p:?} is not S:M"))?;
+        let s: usize = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+        let m: usize = m.parse().map_err(|_| format!("{m:?} is not a number"))?;
         if m == 0 || s < m || s > 65536 || m > 256 {
             return Err(format!(
-                "--points {p}: need 1 <= M <= 256 and M <= S <= 65536 (every namespace gets a socket)"
+                "{p}: need 1 <= M <= 256 and M <= S <= 65536 (every namespace gets a socket)"
             ));
         }
         out.push((s, m));
     }
     if out.is_empty() {
-        return Err("--points: no points".into());
+        return Err("no points".into());
     }
-    Ok(out)
+    Ok(Points(out))
 }
 
-fn parse_args() -> Result<Option<Options>, String> {
-    let mut o = Options {
-        points: parse_points("64:16,256:16,1024:16,64:1,1024:1")?,
-        queues: 64,
-        ring_size: 64,
-        repeat: 3,
-        program: true,
-        json: None,
-        quick: false,
-        verbose: false,
-    };
-    let mut points = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        let num = |name: &str, v: String| -> Result<usize, String> {
-            v.parse()
-                .map_err(|_| format!("{name}: {v:?} is not a valid number"))
-        };
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--quick" => o.quick = true,
-            "--points" => points = Some(parse_points(&value(&a)?)?),
-            "--queues" => o.queues = num(&a, value(&a)?)?,
-            "--ring-size" => o.ring_size = num(&a, value(&a)?)? as u32,
-            "--repeat" => o.repeat = num(&a, value(&a)?)?,
-            "--no-default-program" => o.program = false,
-            "--verbose" => o.verbose = true,
-            "--json" => o.json = Some(value(&a)?),
-            _ => return Err(format!("unknown argument {a:?}")),
-        }
+fn ring_size(v: &str) -> Result<u32, String> {
+    match v.parse::<u32>() {
+        Ok(n) if n.is_power_of_two() && (8..=4096).contains(&n) => Ok(n),
+        _ => Err(format!("{v:?} is not a power of two in 8..=4096")),
     }
-    if o.quick {
-        o.points = vec![(8, 2)];
-        o.repeat = 1;
-    }
-    if let Some(p) = points {
-        if o.quick {
-            return Err("--quick and --points exclude each other".into());
-        }
-        o.points = p;
-    }
-    if o.queues == 0 || o.queues > 1024 {
-        return Err(format!("--queues {} is not in 1..=1024", o.queues));
-    }
-    if !o.ring_size.is_power_of_two() || !(8..=4096).contains(&o.ring_size) {
-        return Err(format!(
-            "--ring-size {} is not a power of two in 8..=4096",
-            o.ring_size
-        ));
-    }
-    if o.repeat == 0 {
-        return Err("--repeat must be at least 1".into());
-    }
-    Ok(Some(o))
 }
 
 fn ip(args: &[&str], stdin: Option<&str>) -> io::Result<()> {
@@ -313,13 +298,15 @@ impl PointResult {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// The error with its cause (the OS error is the source of libxdp-rs' errors, not in their
+/// text).
+fn err(e: libxdp_rs::Error) -> String {
+    e.report()
 }
 
 fn measure(tag: usize, s: usize, m: usize, o: &Options) -> Result<PointResult, String> {
     let per_ns: Vec<usize> = (0..m).map(|i| s / m + usize::from(i < s % m)).collect();
-    let topo = Topology::up(tag, m, per_ns[0], o.queues).map_err(err)?;
+    let topo = Topology::up(tag, m, per_ns[0], o.queues).map_err(|e| e.to_string())?;
     let namespaces = topo
         .namespaces
         .iter()
@@ -360,7 +347,11 @@ fn measure(tag: usize, s: usize, m: usize, o: &Options) -> Result<PointResult, S
                 .default_program(o.program);
             let t = Instant::now();
             let sock = builder.build(&umem).map_err(|e| {
-                format!("socket {dev} queue {queue} in {}: {e}", topo.namespaces[i])
+                format!(
+                    "socket {dev} queue {queue} in {}: {}",
+                    topo.namespaces[i],
+                    e.report()
+                )
             })?;
             let dt = t.elapsed();
             r.create_total_ms += dt.as_secs_f64() * 1e3;
@@ -427,35 +418,27 @@ fn raise_nofile() {
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("bench-setup: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    let o = Options::from(cli);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         println!("SKIP: needs root (network namespaces, veth devices, XDP)");
         return ExitCode::from(77);
     }
-    // SAFETY: the handler only stores to an atomic.
-    unsafe {
-        let handler = on_signal as extern "C" fn(libc::c_int);
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&STOP)) {
+            eprintln!("bench-setup: cannot handle signals: {e}");
+            return ExitCode::FAILURE;
+        }
     }
-    if !o.verbose {
-        // libbpf prints to stderr by default: every object open ("skipping unrecognized data
-        // section") and the dispatcher's failed load on kernels without freplace support,
-        // after which libxdp falls back to attaching the program directly. Errors that
-        // matter come back from libxdp-rs.
-        // SAFETY: None restores no callback; libbpf then prints nothing.
-        unsafe { libxdp_sys::libbpf_sys::libbpf_set_print(None) };
+    if verbose {
+        // libbpf's messages about libxdp's objects (every object open, the dispatcher's failed
+        // load on kernels without freplace support) and libxdp's own, through log.
+        env_logger::Builder::new()
+            .filter_level(log::LevelFilter::Debug)
+            .init();
+        libxdp_rs::logging::install();
     }
     raise_nofile();
     remove_stale();

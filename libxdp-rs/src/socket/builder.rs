@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use libxdp_sys as sys;
 
 use super::{BindFlags, Socket, SocketInner, XdpMode};
-use crate::error::{Error, QueueHolder, Result};
+use crate::error::{Error, Location, QueueHolder, Result};
 use crate::limits;
 use crate::netns::Netns;
 use crate::queue_count;
@@ -186,7 +186,6 @@ impl SocketBuilder {
     pub fn build(mut self, umem: &Umem) -> Result<Socket> {
         let ifname = self.validate()?;
         let xskmap = self.take_xskmap()?;
-        crate::logging::install();
         let netns = match self.netns.take() {
             Some(ns) => ns,
             None => Netns::current()?,
@@ -254,12 +253,14 @@ impl SocketBuilder {
             Some(Ok(fd)) => Ok(Some(fd)),
             // Duplicating it failed (EMFILE, say): it cannot be kept, so it cannot be used.
             Some(Err(source)) => Err(Error::XskMap {
-                device: self.device.clone(),
-                queue: self.queue,
-                netns: self
-                    .netns
-                    .as_ref()
-                    .map_or_else(|| "the calling thread's".into(), |ns| ns.label().into()),
+                at: Location {
+                    device: self.device.clone(),
+                    queue: self.queue,
+                    netns: self
+                        .netns
+                        .as_ref()
+                        .map_or_else(|| "the calling thread's".into(), |ns| ns.label().into()),
+                },
                 source,
             }),
         }
@@ -288,9 +289,7 @@ impl SocketBuilder {
         }
         match queue_count::bindable_queues(ifindex) {
             Ok(count) if self.queue >= count.queues => Err(Error::QueueOutOfRange {
-                device: self.device.clone(),
-                queue: self.queue,
-                netns: netns.label().to_owned(),
+                at: self.location(netns),
                 queues: count.queues,
                 counted_by: count.source.to_string(),
             }),
@@ -323,9 +322,7 @@ impl SocketBuilder {
             let listed = match xsk_diag::sockets_on_queue(key.1, self.queue) {
                 Ok(list) if !list.bound.is_empty() => {
                     return Err(Error::QueueHeld {
-                        device: self.device.clone(),
-                        queue: self.queue,
-                        netns: netns.label().to_owned(),
+                        at: self.location(netns),
                         holders: list
                             .bound
                             .iter()
@@ -342,9 +339,7 @@ impl SocketBuilder {
             let waited = start.elapsed();
             if waited >= self.busy_timeout {
                 return Err(Error::QueueBusy {
-                    device: self.device.clone(),
-                    queue: self.queue,
-                    netns: netns.label().to_owned(),
+                    at: self.location(netns),
                     waited,
                     no_socket_listed: listed,
                     source,
@@ -384,7 +379,7 @@ impl SocketBuilder {
         // kept in SocketInner until after xsk_socket__delete; for the UMEM's first socket they
         // are the very structs xsk_umem__create filled in. The UMEM's mutex is held, so no
         // other libxdp call on this UMEM runs concurrently.
-        let rc = unsafe {
+        let rc = crate::logging::libbpf_quiet(|| unsafe {
             sys::xsk_socket__create_shared(
                 &mut xsk,
                 ifname.as_ptr(),
@@ -396,7 +391,7 @@ impl SocketBuilder {
                 &mut fill_comp.comp,
                 &cfg,
             )
-        };
+        });
         if rc != 0 || xsk.is_null() {
             if owner {
                 state.saved = Some(fill_comp);
@@ -428,32 +423,34 @@ impl SocketBuilder {
         key: QueueKey,
         netns: &Netns,
     ) -> Result<()> {
-        let (device, queue, label) = (self.device.clone(), self.queue, netns.label().to_owned());
         if state.queues.contains(&key) {
             return Err(Error::QueueInUse {
-                device,
-                queue,
-                netns: label,
+                at: self.location(netns),
             });
         }
         if (state.first_done && state.live == 0) || state.retired == Some(key) {
             return Err(Error::UmemRetired {
-                device,
-                queue,
-                netns: label,
+                at: self.location(netns),
             });
         }
         if !state.first_done && !umem.inner.netns.same_as(netns) {
             // libxdp (patched) says EXDEV here; an unpatched one would bind the device of
             // that ifindex in the UMEM's namespace instead. Refuse either way.
             return Err(Error::UmemNetnsMismatch {
-                device,
-                queue,
-                netns: label,
+                at: self.location(netns),
                 umem_netns: umem.inner.netns.label().to_owned(),
             });
         }
         Ok(())
+    }
+
+    /// Where the socket is to be, for errors.
+    fn location(&self, netns: &Netns) -> Location {
+        Location {
+            device: self.device.clone(),
+            queue: self.queue,
+            netns: netns.label().to_owned(),
+        }
     }
 
     /// libxdp's configuration of the socket.
@@ -475,29 +472,20 @@ impl SocketBuilder {
 
     /// The error for libxdp's `-errno` from creating the socket.
     fn create_error(&self, errno: i32, umem: &Umem, netns: &Netns) -> Error {
-        let (device, queue, label) = (self.device.clone(), self.queue, netns.label().to_owned());
+        let at = self.location(netns);
         let source = io::Error::from_raw_os_error(errno);
         match errno {
             libc::EXDEV => Error::UmemNetnsMismatch {
-                device,
-                queue,
-                netns: label,
+                at,
                 umem_netns: umem.inner.netns.label().to_owned(),
             },
             libc::EBUSY => Error::QueueBusy {
-                device,
-                queue,
-                netns: label,
+                at,
                 waited: Duration::ZERO,
                 no_socket_listed: false,
                 source,
             },
-            _ => Error::SocketCreate {
-                device,
-                queue,
-                netns: label,
-                source,
-            },
+            _ => Error::SocketCreate { at, source },
         }
     }
 }
@@ -508,12 +496,12 @@ fn insert_into_xskmap(inner: &SocketInner) -> Result<()> {
         return Ok(());
     };
     // SAFETY: xsk is live; map is an open descriptor kept as long as the socket.
-    let rc = unsafe { sys::xsk_socket__update_xskmap(inner.xsk, map.as_raw_fd()) };
+    let rc = crate::logging::libbpf_quiet(|| unsafe {
+        sys::xsk_socket__update_xskmap(inner.xsk, map.as_raw_fd())
+    });
     if rc != 0 {
         return Err(Error::XskMap {
-            device: inner.device.clone(),
-            queue: inner.queue,
-            netns: inner.netns.label().to_owned(),
+            at: inner.location(),
             source: io::Error::from_raw_os_error(-rc),
         });
     }

@@ -8,7 +8,8 @@
 //! - [`NetnsGuard`]: run the calling thread inside a network namespace until the guard drops.
 //! - [`FrameSender`] and [`TestFrame`]: send recognisable Ethernet frames from inside a
 //!   namespace with an `AF_PACKET` socket, and recognise them on the receiving side.
-//! - [`require_root`]: skip tests clearly when they cannot run.
+//! - [`require_root`], [`skip`]: skip tests clearly (past the output capture) when they
+//!   cannot run.
 //!
 //! Everything here needs root (`CAP_SYS_ADMIN` and `CAP_NET_ADMIN`) at run time.
 
@@ -19,5 +20,5 @@ mod topology;
 
 pub use frames::{FrameSender, TestFrame, ETHERTYPE, FRAME_LEN, MAGIC};
 pub use netns::{current_netns_id, netns_id_of, NetnsGuard};
-pub use root::{env_or, require_root};
+pub use root::{env_or, require_root, skip};
 pub use topology::{ForwardTopology, Topology, TopologyOptions};

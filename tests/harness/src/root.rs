@@ -1,8 +1,23 @@
 //! Privilege checks and test configuration from the environment.
 
+use std::fmt::Display;
+use std::io::Write;
+
+/// Says that `test` is skipped, and why: `SKIPPED: <test>: <why>` on the process's stderr.
+///
+/// Written straight to file descriptor 2, past the test harness's capture of `eprintln!`
+/// (which shows a passing test's output only with `--nocapture`): `cargo test` shows the line
+/// beside the test's `ok`, so a test that could not run does not pass silently. The kernel
+/// matrix (`tests/kernels/guest-matrix.sh`) reads the line and reports the test as SKIP.
+pub fn skip(test: &str, why: impl Display) {
+    let line = format!("SKIPPED: {test}: {why}\n");
+    // One write, so that lines of tests running side by side do not mix.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
 /// True when the tests can set up namespaces, veths and XDP (effective uid 0).
 ///
-/// Otherwise prints `SKIPPED: <test> needs root (network namespaces, veth, XDP)` to stderr and
+/// Otherwise says `SKIPPED: <test>: needs root (network namespaces, veth, XDP)` ([`skip`]) and
 /// returns false; a test then returns early:
 ///
 /// ```no_run
@@ -15,7 +30,7 @@ pub fn require_root(test: &str) -> bool {
     if unsafe { libc::geteuid() } == 0 {
         return true;
     }
-    eprintln!("SKIPPED: {test} needs root (network namespaces, veth, XDP)");
+    skip(test, "needs root (network namespaces, veth, XDP)");
     false
 }
 
