@@ -151,10 +151,12 @@ ovs_start() {
 stop_daemon() {
 	local pid=$1 name=$2
 	[ -n "$pid" ] || return 0
+	# The daemon may end between a check and a kill (bash reaps it meanwhile): a kill that
+	# finds no process is fine. ovs-vswitchd took over 5 s to end on SIGTERM beside a VM.
 	if running "$pid" "$name"; then
-		kill -TERM "$pid"
-		for _ in $(seq 50); do running "$pid" "$name" || break; sleep 0.1; done
-		! running "$pid" "$name" || kill -KILL "$pid"
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 200); do running "$pid" "$name" || break; sleep 0.1; done
+		! running "$pid" "$name" || kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
 }
