@@ -20,6 +20,9 @@ packages=(
 	dpkg-dev debhelper dh-package-notes bpftool libpcap-dev lintian
 	# make test-apps (tests/apps/): Open vSwitch, whose ovs-vswitchd links libxdp.so.1
 	openvswitch-switch
+	# make bench: perf counts the forwarders' syscalls (a tracepoint: it works without hardware
+	# counters, and with a perf older than the running kernel)
+	linux-perf
 )
 
 missing=()
