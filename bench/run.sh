@@ -237,8 +237,16 @@ elif ! (cd "$top" && $cargo run --release --quiet -p "$rings_pkg" -- --help 2>/d
 	echo "== ring instructions: bench/rings has no --instr yet, skipped"
 else
 	echo "== ring instructions (valgrind): $rings_pkg --instr"
+	rc=0
 	(cd "$top" && $cargo run --release --quiet -p "$rings_pkg" -- --instr "${qflag[@]}" \
-		--json "$work/rings-instr.json")
+		--json "$work/rings-instr.json") || rc=$?
+	# 3: valgrind is not installed; the rest of the benchmarks still run.
+	if [ "$rc" = 3 ]; then
+		echo "   ring instructions skipped: valgrind is missing (Debian: valgrind)"
+	elif [ "$rc" != 0 ]; then
+		echo "bench: bench/rings --instr failed ($rc)" >&2
+		exit 1
+	fi
 fi
 
 # ------------------------------------------------------------------------------------------
