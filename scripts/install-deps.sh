@@ -12,6 +12,9 @@ packages=(
 	clang llvm m4 libelf-dev zlib1g-dev pkg-config libclang-dev libbpf-dev
 	iproute2 ethtool python3 python3-venv
 	xdp-tools libxdp-dev libcap-ng-dev
+	# make bench: perf counts the forwarders' syscalls (a tracepoint: it works without hardware
+	# counters, and with a perf older than the running kernel)
+	linux-perf
 	# make test-kernels (tests/kernels/): the VM, its initramfs, modules.dep, the guest's ports,
 	# and what virtiofsd (built from crates.io for the guest's root filesystem) links
 	qemu-system-x86 busybox-static kmod udev libseccomp-dev
@@ -20,9 +23,6 @@ packages=(
 	dpkg-dev debhelper dh-package-notes bpftool libpcap-dev lintian
 	# make test-apps (tests/apps/): Open vSwitch, whose ovs-vswitchd links libxdp.so.1
 	openvswitch-switch
-	# make bench: perf counts the forwarders' syscalls (a tracepoint: it works without hardware
-	# counters, and with a perf older than the running kernel)
-	linux-perf
 )
 
 missing=()
