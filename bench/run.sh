@@ -22,7 +22,8 @@
 # forwarder's CPU time, syscalls and the sink's count are read (default 0.2); OUT, the results
 # file; NO_PLOT=1; RUST_FORWARDER and C_FORWARDER, other binaries in the `ours` and `c` slots (the
 # same one in both measures what the bench cannot tell apart), XSKRS_FORWARDER and
-# XDPILONE_FORWARDER likewise for the peers; NO_SYSCALLS=1 (no perf); ONLY, a comma-separated
+# XDPILONE_FORWARDER likewise for the peers; NO_SYSCALLS=1 (no perf); SPINNING, the contenders
+# whose loop never sleeps, stopped outside their own slices (default ours+busy-poll); ONLY, a comma-separated
 # subset of rings,instr,forward,setup,scale (the benches to run; default all).
 # Needs root (namespaces, veths, XDP); only devices in namespaces created here carry traffic.
 set -euo pipefail
@@ -86,7 +87,7 @@ letters=(a b c d e f g h)
 pids=()
 cleanup() {
 	local p l
-	for p in "${pids[@]}" $perf_pid; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}" $perf_pid; do kill "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	for l in "${letters[@]}"; do
 		"$top/tests/topology.sh" down "${id}$l" >/dev/null 2>&1 || true
@@ -141,6 +142,11 @@ skip() {
 		>>"$work/skipped.jsonl"
 }
 add_contender() { contender_names+=("$1"); contender_bin[$1]=$2; contender_flags[$1]=${3:-}; }
+# Contenders whose loop never sleeps (busy polling spins on its CPU even without traffic): alive
+# beside the others they would take the forwarder's CPU from every other contender's slices, so
+# they are stopped (SIGSTOP) outside their own slices.
+spinning=${SPINNING:-ours+busy-poll}
+spins() { [[ ",$spinning," == *",$1,"* ]]; }
 wanted=${CONTENDERS:-ours,c,xsk-rs,xdpilone,ours+busy-poll}
 wants() { [[ ",$wanted," == *",$1,"* ]]; }
 
@@ -288,6 +294,7 @@ cpu_ticks() {
 # Stop a program with SIGINT and wait for it; fail if it fails.
 stop() {
 	local pid=$1 name=$2 rc=0
+	kill -CONT "$pid" 2>/dev/null || true
 	kill -INT "$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
 	if [ "$rc" != 0 ]; then
@@ -362,6 +369,23 @@ sink_count() {
 	return 1
 }
 
+# Wait until every thread of process $1 is stopped (SIGSTOP takes effect asynchronously).
+wait_stopped() {
+	local t state
+	for _ in $(seq 200); do
+		state=T
+		for t in /proc/"$1"/task/*/stat; do
+			# The state is the field after the parenthesised name.
+			[[ "$(cat "$t" 2>/dev/null)" =~ \)\ ([A-Za-z]) ]] || continue
+			[ "${BASH_REMATCH[1]}" = T ] || state=${BASH_REMATCH[1]}
+		done
+		[ "$state" = T ] && return 0
+		sleep 0.005
+	done
+	echo "bench: process $1 does not stop" >&2
+	exit 1
+}
+
 # Syscall counting around a slice: perf stat on the forwarder (pid $1, all its threads), started
 # with its events disabled and enabled through a control FIFO, so that the window is exactly
 # from syscalls_on's acknowledged "enable" to syscalls_off's acknowledged "disable"; perf's own
@@ -422,10 +446,15 @@ slice_run() {
 	syscalls_on "$fwd_pid"
 	cpu0=$(cpu_ns_of "$fwd_pid")
 	ticks0=$(cpu_ticks "$fwd_cpu")
+	if spins "$name"; then kill -CONT "$fwd_pid"; fi
 	generate "$pps" "$(var "$slot" SRC_DEV)" "$(var "$slot" SRC_NS)"
 	ticks1=$(cpu_ticks "$fwd_cpu")
 	# Let the forwarder finish what is in flight (it idles in poll meanwhile).
 	sleep "$drain"
+	if spins "$name"; then
+		kill -STOP "$fwd_pid"
+		wait_stopped "$fwd_pid"
+	fi
 	cpu1=$(cpu_ns_of "$fwd_pid")
 	syscalls_off
 	c1=$(sink_count "$sink_pid" "$sink_file")
@@ -486,6 +515,10 @@ forward_round() {
 		fwd_pid_of[$name]=$!
 		pids+=("$!")
 		wait_ready "$work/fwd_$slot" "$!" "forward ($name)"
+		if spins "$name"; then
+			kill -STOP "${fwd_pid_of[$name]}"
+			wait_stopped "${fwd_pid_of[$name]}"
+		fi
 	done
 	sleep "$settle"
 	local pps s pos sink_pid
