@@ -215,6 +215,13 @@ if want forward && [ "${NO_SYSCALLS:-0}" != 1 ]; then
 			"$(head -c 200 "$work/perf-probe.err")"
 	else
 		count_syscalls=1
+		# Which calls they are: a tracepoint per system call the forwarders make in their
+		# loops (where the kernel has them; the total counts every call regardless).
+		syscall_events=(raw_syscalls:sys_enter)
+		for call in sendto poll ppoll recvfrom clock_nanosleep nanosleep getsockopt futex; do
+			perf stat -e "syscalls:sys_enter_$call" -x, -o /dev/null -- true 2>/dev/null &&
+				syscall_events+=("syscalls:sys_enter_$call")
+		done
 	fi
 fi
 
@@ -396,7 +403,7 @@ syscalls_on() {
 	rm -f "$work/perf.ctl" "$work/perf.ack" "$work/perf.out"
 	mkfifo "$work/perf.ctl" "$work/perf.ack"
 	exec {perf_ctl}<>"$work/perf.ctl" {perf_ack}<>"$work/perf.ack"
-	"${pin_gen[@]}" perf stat -e raw_syscalls:sys_enter -x, -D -1 -p "$1" -o "$work/perf.out" \
+	"${pin_gen[@]}" perf stat -e "$(IFS=,; echo "${syscall_events[*]}")" -x, -D -1 -p "$1" -o "$work/perf.out" \
 		--control "fifo:$work/perf.ctl,$work/perf.ack" >/dev/null 2>"$work/perf.err" &
 	perf_pid=$!
 	perf_command enable
@@ -411,10 +418,12 @@ perf_command() {
 		exit 1
 	fi
 }
-# Sets $syscalls to the count (null when not counted). Not in a subshell: perf is this
-# shell's child, and only this shell can wait for it to write its count.
+# Sets $syscalls to the count (null when not counted) and $syscalls_by_call to a JSON object of
+# the counts per call. Not in a subshell: perf is this shell's child, and only this shell can
+# wait for it to write its count.
 syscalls_off() {
 	syscalls=null
+	syscalls_by_call=null
 	[ "$count_syscalls" = 1 ] || return 0
 	perf_command disable
 	kill -INT "$perf_pid" 2>/dev/null || true
@@ -431,6 +440,13 @@ syscalls_off() {
 		cat "$work/perf.out" "$work/perf.err" >&2 || true
 		exit 1
 	fi
+	local n call by=
+	while IFS=, read -r n _ call _; do
+		[[ $call == syscalls:sys_enter_* ]] || continue
+		[[ $n =~ ^[0-9]+$ ]] || n=0
+		by+=${by:+,}"\"${call#syscalls:sys_enter_}\":$n"
+	done <"$work/perf.out"
+	syscalls_by_call="{$by}"
 }
 
 # One slice: contender $1, which runs as pid $6 on topology $5 with its sink at pid $7 (writing
@@ -470,8 +486,8 @@ slice_run() {
 		"$pos" "$slot" "$gen" "${sent:-0}" "${gen_s:-0}" "${gen_mpps:-0}"
 	printf '"sink_before":%s,"sink_after":%s,"cpu_ns_before":%s,"cpu_ns_after":%s,' \
 		"$c0" "$c1" "$cpu0" "$cpu1"
-	printf '"fwd_cpu_ticks_before":%s,"fwd_cpu_ticks_after":%s,"syscalls":%s}\n' \
-		"$ticks0" "$ticks1" "$syscalls"
+	printf '"fwd_cpu_ticks_before":%s,"fwd_cpu_ticks_after":%s,"syscalls":%s,"syscalls_by_call":%s}\n' \
+		"$ticks0" "$ticks1" "$syscalls" "$syscalls_by_call"
 	} >>"$work/forward.jsonl"
 	printf '  round %d slice %d %-24s sent %8s (%s Mpps)  forwarded %8s  syscalls %s\n' \
 		"$round" "$slice" "$label" "${sent:-?}" "${gen_mpps:-?}" "$((c1 - c0))" "$syscalls"

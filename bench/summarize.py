@@ -81,6 +81,10 @@ def contender_figures(slices):
     """Per contender and load: every slice and the statistics over them."""
     sc = [s["syscalls"] for s in slices if s.get("syscalls") is not None]
     fwd = sum(s["forwarded"] for s in slices if s.get("syscalls") is not None)
+    by_call = {}
+    for s in slices:
+        for call, n in (s.get("syscalls_by_call") or {}).items():
+            by_call[call] = by_call.get(call, 0) + n
     return {
         "runs": slices,
         "mpps": stats([s["mpps"] for s in slices]),
@@ -92,6 +96,10 @@ def contender_figures(slices):
         "syscalls_per_kpkt": stats([s["syscalls_per_kpkt"] for s in slices]),
         # All slices pooled: syscalls over frames, the figure the lines use.
         "syscalls_per_kpkt_pooled": sum(sc) * 1000 / fwd if sc and fwd else None,
+        # The same, per system call (those with a tracepoint here; the rest is "other").
+        "syscalls_per_kpkt_by_call": {k: v * 1000 / fwd for k, v in sorted(by_call.items())}
+        if by_call and fwd
+        else None,
     }
 
 
@@ -407,6 +415,23 @@ def report(res, fwd, vs_c, vs_peer, busy, ceiling, skipped, fixed_pps, full_gen,
         for c, why in skipped.items():
             print(f"{c:16}skipped: {why}")
         print()
+        # Which calls: per 1000 forwarded frames, by system call.
+        calls = sorted({k for load in LOADS for c in contenders
+                        for k, v in (fwd[load][c]["syscalls_per_kpkt_by_call"] or {}).items() if v})
+        if calls:
+            print("== syscalls per 1000 forwarded frames, by call")
+            print(f"{'contender':24}" + "".join(f"{k:>16}" for k in calls) + f"{'other':>10}")
+            for load in LOADS:
+                for c in contenders:
+                    f = fwd[load][c]
+                    by = f["syscalls_per_kpkt_by_call"]
+                    if not by:
+                        continue
+                    other = max(0.0, (f["syscalls_per_kpkt_pooled"] or 0) - sum(by.values()))
+                    label = c if load == "full" else f"{c} @{fixed_pps // 1000}k"
+                    print(f"{label:24}" + "".join(f"{by.get(k, 0):>16.2f}" for k in calls)
+                          + f"{other:>10.2f}")
+            print()
     if rings and rings.get("ratio_worst") is not None:
         print(f"ring ops Rust/C: {rings['ratio_worst']:.2f} (worst batch)")
     if instr and instr.get("ratio_worst") is not None:
