@@ -133,6 +133,7 @@ def table_panel(ax, res):
                  loc="center", cellLoc="center")
     t.auto_set_font_size(False)
     t.set_fontsize(8)
+    t.auto_set_column_width(col=list(range(5)))
     t.scale(1, 1.5)
     for i, c in enumerate(colors):
         t[i + 1, 0].set_facecolor(c)
