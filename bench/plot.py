@@ -234,6 +234,10 @@ def scale_panel(ax, scale):
         return False
     x = [r["pairs"] for r in rows]
     ax.plot(x, [r.get("cpu_ns_per_pkt") for r in rows], "o-", color="#dd8452", label="CPU ns/pkt")
+    if all(r.get("fixed_cpu_ns_per_pkt") for r in rows):
+        pps = rows[0].get("fixed_rate_pps")
+        ax.plot(x, [r["fixed_cpu_ns_per_pkt"] for r in rows], "o:", color="#c44e52",
+                label=f"CPU ns/pkt at {pps / 1000:.0f} kpps" if pps else "CPU ns/pkt, equal load")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("M namespace pairs (one thread, one UMEM)")
     ax.set_ylabel("CPU ns per packet")

@@ -300,6 +300,7 @@ def main():
         headline["setup_growth_1024_over_64"] = setup.get("growth_1024_over_64")
     if scale:
         headline["scale_cpu_ratio_m64_over_m1"] = scale.get("cpu_ratio_m64_over_m1")
+        headline["scale_cpu_ratio_m64_over_m1_equal_load"] = scale.get("fixed_cpu_ratio_m64_over_m1")
 
     rounds, slices_n = meta.get("rounds"), meta.get("slices")
     pinned = meta.get("pinned", "0") not in ("0", "")
@@ -521,17 +522,37 @@ def report(res, fwd, vs_c, vs_peer, busy, ceiling, skipped, fixed_pps, full_gen,
     if scale and scale.get("rows"):
         print()
         print("== namespace scaling: one forwarding thread, one UMEM, M namespace pairs")
-        print(f"{'M pairs':>8}{'Mpps':>9}{'CPU ns/pkt':>12}{'RSS KiB':>10}{'UMEM KiB':>10}"
-              f"{'sent':>12}{'forwarded':>12}")
-        for row in scale["rows"]:
+        rows = scale["rows"]
+        # Columns beyond the agreed ones (rows, pairs, mpps, cpu_ns_per_pkt, rss_kib, umem_bytes,
+        # sent, forwarded) are shown when bench/scale.sh writes them.
+        has_fixed = any(r.get("fixed_cpu_ns_per_pkt") is not None for r in rows)
+        has_sys = any(r.get("syscalls_per_kpkt") is not None for r in rows)
+        pps = next((r.get("fixed_rate_pps") for r in rows if r.get("fixed_rate_pps")), None)
+        print(f"{'M pairs':>8}{'Mpps':>9}{'CPU ns/pkt':>12}"
+              + (f"{'@' + str(pps // 1000 if pps else '?') + 'k ns/pkt':>14}" if has_fixed else "")
+              + (f"{'syscalls/kpkt':>15}" if has_sys else "")
+              + f"{'RSS KiB':>10}{'UMEM KiB':>10}{'sent':>12}{'forwarded':>12}")
+        for row in rows:
             umem = row.get("umem_bytes")
-            print(f"{row.get('pairs', '-'):>8}{num(row.get('mpps'), 3):>9}"
-                  f"{num(row.get('cpu_ns_per_pkt'), 0):>12}{row.get('rss_kib', '-'):>10}"
-                  f"{'-' if umem is None else umem // 1024:>10}{row.get('sent', '-'):>12}"
-                  f"{row.get('forwarded', '-'):>12}")
+            line = (f"{row.get('pairs', '-'):>8}{num(row.get('mpps'), 3):>9}"
+                    f"{num(row.get('cpu_ns_per_pkt'), 0):>12}")
+            if has_fixed:
+                line += f"{num(row.get('fixed_cpu_ns_per_pkt'), 0):>14}"
+            if has_sys:
+                sc = row.get("syscalls_per_kpkt")
+                line += f"{num(sc if sc is None or sc >= 0 else None, 1):>15}"
+            line += (f"{row.get('rss_kib', '-'):>10}"
+                     f"{'-' if umem is None else umem // 1024:>10}{row.get('sent', '-'):>12}"
+                     f"{row.get('forwarded', '-'):>12}")
+            print(line)
         if scale.get("cpu_ratio_m64_over_m1") is not None:
+            fixed = scale.get("fixed_cpu_ratio_m64_over_m1")
             print(f"namespace scaling CPU/pkt M=64/M=1: {scale['cpu_ratio_m64_over_m1']:.2f} "
-                  "(target <= 1.2)")
+                  "(full speed; target <= 1.2"
+                  + (f"; at {pps} pps {fixed:.2f}" if fixed is not None and pps else "") + ")")
+        elif scale.get("cpu_ratio_largest_over_m1") is not None:
+            print(f"namespace scaling CPU/pkt M={scale.get('largest_pairs')}/M=1: "
+                  f"{scale['cpu_ratio_largest_over_m1']:.2f} (M=64 not run)")
 
 
 if __name__ == "__main__":
