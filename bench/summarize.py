@@ -465,7 +465,7 @@ def report(res, fwd, vs_c, vs_peer, busy, ceiling, skipped, fixed_pps, full_gen,
         print(f"forward CPU/pkt ours/best-peer: {r.headline():.2f} (best peer {head['best_peer']}; "
               f"full speed; {ci_text(r.interval())}n={len(r.per_round)} rounds{extra})")
     for c in contenders:
-        if c in ("ours", "c") or c not in vs_c or not vs_c[c]["cpu_full"]:
+        if c in ("ours", "c", "ours+busy-poll") or c not in vs_c or not vs_c[c]["cpu_full"]:
             continue
         r = vs_c[c]["cpu_full"]
         if r.per_round:
