@@ -12,9 +12,9 @@
 # them, prints the summary and writes the results file.
 #
 # Knobs (environment): CONTENDERS, a comma-separated subset of ours,c,xsk-rs,xdpilone,
-# ours+busy-poll (default: all that build here); ROUNDS (default 4, quick 1); SLICES per load and
-# round (default: the number of contenders, quick 1; then every contender goes first once per
-# load and round); DURATION seconds of traffic per slice and per ceiling run (default 2, quick 1);
+# ours+busy-poll (default: all that build here); ROUNDS (default 3, 4 with at most 3 contenders;
+# quick 1); SLICES per load and round (default the number of contenders, at least 4; quick 1:
+# the order rotates by one per slice group, across rounds too); DURATION seconds of traffic per slice and per ceiling run (default 2, quick 1);
 # FIXED_PPS, the generator's rate for the equal-load slices (default 250000, below what any
 # forwarder saturates at here); GEN_CPU (0) and FWD_CPU (1), the CPUs the generator and the
 # forwarders are pinned to (no pinning with fewer than 2 CPUs); SETTLE seconds between a round's
@@ -41,10 +41,8 @@ case "${1:-}" in
 esac
 
 if [ "$quick" = 1 ]; then
-	rounds=${ROUNDS:-1}
 	outdir=$top/build/bench
 else
-	rounds=${ROUNDS:-4}
 	outdir=$here/results
 fi
 duration=${DURATION:-$([ "$quick" = 1 ] && echo 1 || echo 2)}
@@ -198,10 +196,14 @@ if want forward; then
 	[ ${#contender_names[@]} -le ${#letters[@]} ] || { echo "bench: at most ${#letters[@]} contenders" >&2; exit 1; }
 fi
 ncontenders=${#contender_names[@]}
+# A slice costs ~1-1.5 s beyond its traffic here (perf, the sinks, txonly's set-up): with five
+# contenders, 3 rounds of 5 groups per load keep `make bench` under ~15 minutes.
 if [ "$quick" = 1 ]; then
+	rounds=${ROUNDS:-1}
 	slices=${SLICES:-1}
 else
-	slices=${SLICES:-$((ncontenders > 0 ? ncontenders : 1))}
+	rounds=${ROUNDS:-$((ncontenders > 3 ? 3 : 4))}
+	slices=${SLICES:-$((ncontenders > 4 ? ncontenders : 4))}
 fi
 
 # Syscall counting: perf's raw_syscalls:sys_enter tracepoint (software: no hardware counters
