@@ -293,8 +293,8 @@ pub fn main(o: &Options) -> ExitCode {
     );
     println!();
     println!(
-        "{:<18} {:>5}  {:>12}  {:>12}  {:>7}",
-        "ring", "batch", "C instr/desc", "Rust i/desc", "Rust/C"
+        "{:<18} {:>5}  {:>15}  {:>15}  {:>7}",
+        "ring", "batch", "C instr/desc", "Rust instr/desc", "Rust/C"
     );
     let counted = TempDir::new().and_then(|dir| {
         let mut rows = Vec::new();
@@ -309,7 +309,7 @@ pub fn main(o: &Options) -> ExitCode {
                     rust,
                 };
                 println!(
-                    "{:<18} {:>5}  {:>12.4}  {:>12.4}  {:>7.3}",
+                    "{:<18} {:>5}  {:>15.4}  {:>15.4}  {:>7.3}",
                     kind.label(),
                     batch,
                     row.c,
