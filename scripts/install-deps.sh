@@ -23,6 +23,8 @@ packages=(
 	dpkg-dev debhelper dh-package-notes bpftool libpcap-dev lintian
 	# make test-apps (tests/apps/): Open vSwitch, whose ovs-vswitchd links libxdp.so.1
 	openvswitch-switch
+	# make bench (bench/rings --instr): instructions per descriptor of the ring operations
+	valgrind
 )
 
 missing=()

@@ -26,6 +26,11 @@ fn main() {
 
     let opt = env::var("BENCH_C_OPT").unwrap_or_else(|_| "2".into());
     println!("cargo:rustc-env=BENCH_C_OPT_SHOWN={opt}");
+    // The Rust side's optimisation, for --instr to print beside the C side's.
+    println!(
+        "cargo:rustc-env=BENCH_RUST_OPT_SHOWN={}",
+        env::var("OPT_LEVEL").unwrap_or_else(|_| "?".into())
+    );
     let mut build = cc::Build::new();
     build
         .file("c/ring_loops.c")
@@ -39,5 +44,27 @@ fn main() {
     if let Some(bpf) = env::var_os("DEP_BPF_INCLUDE") {
         build.include(bpf);
     }
+    println!(
+        "cargo:rustc-env=BENCH_CC_SHOWN={}",
+        compiler_version(&build)
+    );
     build.compile("ring_loops");
+}
+
+/// The first line of `CC --version` (e.g. "cc (Debian 12.2.0-14) 12.2.0"), made safe to put
+/// in a JSON string; the path when it cannot be run.
+fn compiler_version(build: &cc::Build) -> String {
+    let cc = build.get_compiler();
+    let line = std::process::Command::new(cc.path())
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.lines().next().map(str::to_owned)
+        })
+        .unwrap_or_else(|| cc.path().display().to_string());
+    line.chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect()
 }

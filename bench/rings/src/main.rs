@@ -12,6 +12,10 @@
 //! other's (C, Rust, Rust, C, ...), so that the shared VM's changes of speed land on both
 //! alike. ns per descriptor: median over the rounds, with min and max. Rust/C: the median of
 //! the same-round ratios, with their range.
+//!
+//! `--instr` counts instructions per descriptor instead, under valgrind (see `instr`).
+
+mod instr;
 
 use std::alloc::{self, Layout};
 use std::hint::black_box;
@@ -56,7 +60,8 @@ const ABOUT: &str = "Ring operations (reserve+submit, peek+release) of libxdp-rs
 upstream's static inline xsk.h helpers compiled into this binary, batches of 1, 16, 64 and 256 \
 descriptors, on the same heap memory; one thread. Prints ns per descriptor (median [min-max] \
 over the rounds) and the line `ring ops Rust/C: X.XX` (at the worst batch, the median of the \
-same-round Rust/C ratios). No root needed.";
+same-round Rust/C ratios). With --instr: instructions per descriptor instead, counted by \
+valgrind (exact). No root needed.";
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -86,6 +91,16 @@ struct Cli {
     /// Only this ring kind (repeatable).
     #[arg(long = "ring", value_name = "R", value_enum)]
     kinds: Vec<Kind>,
+    /// Count instructions per descriptor under valgrind (callgrind) instead of timing; exit
+    /// status 3 when valgrind is not on PATH. Prints `ring instr/desc Rust/C: X.XX (worst
+    /// batch B)`; --json writes {"tool", "batches": {"1": {"rust", "c", "ratio"}, ...},
+    /// "ratio_worst", ...}.
+    #[arg(long, conflicts_with_all = ["rounds", "min_ms", "cpu"])]
+    instr: bool,
+    /// The runs of one contender for --instr (the child valgrind runs):
+    /// WHO:RING:BATCHxITERS,...
+    #[arg(long, value_name = "CASE", hide = true, conflicts_with = "instr")]
+    instr_case: Option<instr::Case>,
 }
 
 #[derive(Debug)]
@@ -98,6 +113,8 @@ struct Options {
     quick: bool,
     batches: Vec<u32>,
     kinds: Vec<Kind>,
+    instr: bool,
+    instr_case: Option<instr::Case>,
 }
 
 impl From<Cli> for Options {
@@ -119,6 +136,8 @@ impl From<Cli> for Options {
             } else {
                 c.kinds
             },
+            instr: c.instr,
+            instr_case: c.instr_case,
         }
     }
 }
@@ -238,7 +257,7 @@ impl<T> Drop for RingMem<T> {
 
 /// The Rust loops: the same work as c/ring_loops.c, through libxdp-rs's ring code.
 #[inline(never)]
-fn rust_addr_cycle(
+pub(crate) fn rust_addr_cycle(
     prod: &mut RawProducer<u64>,
     cons: &mut RawConsumer<u64>,
     batch: u32,
@@ -259,7 +278,7 @@ fn rust_addr_cycle(
 }
 
 #[inline(never)]
-fn rust_desc_cycle(
+pub(crate) fn rust_desc_cycle(
     prod: &mut RawProducer<XdpDesc>,
     cons: &mut RawConsumer<XdpDesc>,
     batch: u32,
@@ -526,6 +545,12 @@ fn main() -> ExitCode {
                 format!("--batch {b}: must be in 1..={}", o.ring_size),
             )
             .exit();
+    }
+    if let Some(case) = &o.instr_case {
+        return instr::run_case(case, o.ring_size);
+    }
+    if o.instr {
+        return instr::main(&o);
     }
     if let Some(cpu) = o.cpu {
         if let Err(e) = pin(cpu) {
