@@ -18,6 +18,14 @@
 //!
 //! Prints `ready ...` once every socket is up, a line of counters per second, and a summary
 //! starting with `forwarded N` at the end (Ctrl-C, `--duration` or `--count`).
+//!
+//! With `--busy-poll`, every socket gets the busy-polling options
+//! ([`BusyPoll`](libxdp_rs::BusyPoll): prefer, `--busy-poll-usecs`, `--busy-poll-budget`)
+//! and the loop never sleeps: where it would wait in `poll()`, it calls `recvfrom()` on the
+//! ingress socket without waiting ([`RxQueue::wakeup`](libxdp_rs::RxQueue::wakeup)), which
+//! runs the ingress queue's NAPI in the loop's thread, as the kernel's `xdpsock` sample does
+//! with `--busy-poll`. The summary then says which NAPI instance each ingress socket was
+//! polling (none: busy polling did nothing there).
 
 mod common;
 
@@ -54,6 +62,8 @@ struct QueueLoop {
     counters: Arc<Counters>,
     forwarded: Arc<AtomicU64>,
     count: u64,
+    /// Busy polling: never sleep; drive the ingress queue with recvfrom() instead.
+    busy_poll: bool,
     /// Keep the other halves of both sockets (ingress TX side, egress RX side) alive.
     _keep: (CompletionQueue, FillQueue),
 }
@@ -66,6 +76,8 @@ struct QueueReport {
     first_rx: Option<Instant>,
     last_tx: Option<Instant>,
     unfinished: u64,
+    /// With busy polling: the ingress socket's NAPI instance at the end, if it had one.
+    napi_id: Option<u32>,
 }
 
 impl QueueLoop {
@@ -98,8 +110,10 @@ impl QueueLoop {
             // to the RX ring (and from there, in the kernel, to the sender or to drops).
             let batch = self.batch as u32;
             let room = self.tx.free_entries(batch).min(batch) as usize;
+            let mut received = 0;
             if !stopping && room > 0 {
                 let n = self.rx.forward_to(&mut self.tx, room)?;
+                received = n;
                 if n > 0 {
                     progress = true;
                     let now = Instant::now();
@@ -119,7 +133,13 @@ impl QueueLoop {
             // it); what a full completion ring holds back goes after the next recycle.
             self.tx.kick()?;
 
-            if !progress {
+            if self.busy_poll {
+                // Never sleep: with the RX ring empty, run the ingress queue's NAPI in this
+                // thread (the kernel's xdpsock does the same). Sends were kicked above.
+                if received == 0 && room > 0 && !stopping {
+                    self.rx.wakeup()?;
+                }
+            } else if !progress {
                 // Idle: wait for frames (briefly when completions are still due), or for
                 // room on a full TX ring.
                 if room > 0 && !stopping {
@@ -132,6 +152,11 @@ impl QueueLoop {
                 }
             }
         }
+        let napi_id = if self.busy_poll {
+            self.rx.napi_id()?
+        } else {
+            None
+        };
         Ok(QueueReport {
             queue: self.queue,
             rx: total,
@@ -139,6 +164,7 @@ impl QueueLoop {
             first_rx,
             last_tx,
             unfinished: self.in_flight,
+            napi_id,
         })
     }
 }
@@ -153,6 +179,11 @@ fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
     let bind = c.copy_mode.bind_flags();
     let ingress_ns = common::netns_arg(c.ingress_netns.as_deref())?;
     let egress_ns = common::netns_arg(c.egress_netns.as_deref())?;
+    let busy_poll = c.busy_poll.settings();
+    let with_busy_poll = |b: libxdp_rs::SocketBuilder| match busy_poll {
+        Some(settings) => b.busy_poll(settings),
+        None => b,
+    };
     // The UMEM lives in the ingress namespace, where its first socket is created.
     let (umem, mut frames) = Umem::builder()
         .frame_size(2048)
@@ -166,7 +197,7 @@ fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
     let mut loops = Vec::new();
     let mut stats: Vec<libxdp_rs::StatisticsReader> = Vec::new();
     for q in 0..c.queues {
-        let ingress = Socket::builder(&c.ingress, q)
+        let ingress = with_busy_poll(Socket::builder(&c.ingress, q))
             .netns(ingress_ns.try_clone()?)
             .rx(true)
             .tx(false)
@@ -174,7 +205,7 @@ fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
             .bind_flags(bind)
             .xdp_mode(c.xdp_mode.into())
             .build(&umem)?;
-        let egress = Socket::builder(&c.egress, q)
+        let egress = with_busy_poll(Socket::builder(&c.egress, q))
             .netns(egress_ns.try_clone()?)
             .rx(false)
             .tx(true)
@@ -204,6 +235,7 @@ fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
             counters: Arc::new(Counters::default()),
             forwarded: forwarded.clone(),
             count: c.count,
+            busy_poll: busy_poll.is_some(),
             _keep: (i.comp, e.fill),
         });
     }
@@ -300,6 +332,21 @@ fn run(c: ForwardArgs) -> libxdp_rs::Result<bool> {
     };
     for r in &reports {
         println!("queue {}: rx {} tx {}", r.queue, r.rx, r.tx);
+    }
+    if let Some(b) = busy_poll {
+        let ids: Vec<String> = reports
+            .iter()
+            .map(|r| match r.napi_id {
+                Some(id) => format!("queue {} NAPI {id}", r.queue),
+                None => format!("queue {} no NAPI (nothing to poll)", r.queue),
+            })
+            .collect();
+        println!(
+            "busy poll: {} us, budget {}, preferred; ingress {}",
+            b.usecs,
+            b.budget,
+            ids.join(", ")
+        );
     }
     println!(
         "kernel: ingress rx_dropped {} rx_ring_full {} fill_ring_empty {}; tx_invalid_descs {}",

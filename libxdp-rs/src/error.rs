@@ -187,6 +187,25 @@ pub enum Error {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The kernel refused a socket option the builder was asked to set (busy polling:
+    /// [`SocketBuilder::busy_poll`](crate::SocketBuilder::busy_poll)). The socket was not
+    /// made: nothing of it is left (no descriptor, no XDP program), and a UMEM whose first
+    /// socket it was to be can still make it.
+    ///
+    /// `ENOPROTOOPT`: the kernel lacks the option (`SO_PREFER_BUSY_POLL` and
+    /// `SO_BUSY_POLL_BUDGET` came in Linux 5.11; all busy-polling options need
+    /// `CONFIG_NET_RX_BUSY_POLL`); `EINVAL`: a value out of the kernel's range (a budget above
+    /// 65535); `EPERM`: `SO_PREFER_BUSY_POLL` or raising the budget without `CAP_NET_ADMIN`.
+    SocketOption {
+        /// The option, e.g. `"SO_BUSY_POLL_BUDGET"`.
+        option: &'static str,
+        /// The value it was to be set to.
+        value: u32,
+        /// The socket's queue.
+        at: Location,
+        /// The operating system's error.
+        source: io::Error,
+    },
     /// Inserting the socket into the caller's XSKMAP failed.
     XskMap {
         /// The socket's queue.
@@ -221,6 +240,7 @@ impl Error {
             | Error::DeviceNotFound { source, .. }
             | Error::QueueBusy { source, .. }
             | Error::SocketCreate { source, .. }
+            | Error::SocketOption { source, .. }
             | Error::XskMap { source, .. }
             | Error::Io { source, .. } => Some(source),
             _ => None,
@@ -239,6 +259,7 @@ impl Error {
             | Error::UmemRetired { at }
             | Error::ForeignUmem { from: at, .. }
             | Error::SocketCreate { at, .. }
+            | Error::SocketOption { at, .. }
             | Error::XskMap { at, .. }
             | Error::Io { at, .. } => Some(at),
             _ => None,
@@ -374,11 +395,39 @@ impl fmt::Display for Error {
                 "cannot move frames from {from} to {to}: their sockets are on different UMEMs"
             ),
             Error::SocketCreate { at, .. } => write!(f, "cannot create AF_XDP socket on {at}"),
+            Error::SocketOption {
+                option,
+                value,
+                at,
+                source,
+            } => {
+                write!(
+                    f,
+                    "cannot set {option} to {value} on the AF_XDP socket on {at}"
+                )?;
+                match option_refusal_hint(option, source.raw_os_error()) {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
+            }
             Error::XskMap { at, .. } => {
                 write!(f, "cannot insert the AF_XDP socket on {at} into the XSKMAP")
             }
             Error::Io { op, at, .. } => write!(f, "{op} on the AF_XDP socket on {at}"),
         }
+    }
+}
+
+/// Why the kernel refuses a socket option, in words the OS error alone does not give.
+fn option_refusal_hint(option: &str, errno: Option<i32>) -> Option<&'static str> {
+    match (option, errno?) {
+        ("SO_PREFER_BUSY_POLL" | "SO_BUSY_POLL_BUDGET", libc::ENOPROTOOPT) => {
+            Some("the kernel lacks it: Linux 5.11 or later with CONFIG_NET_RX_BUSY_POLL")
+        }
+        (_, libc::ENOPROTOOPT) => Some("the kernel lacks it: CONFIG_NET_RX_BUSY_POLL"),
+        ("SO_BUSY_POLL_BUDGET", libc::EINVAL) => Some("the kernel takes at most 65535"),
+        (_, libc::EPERM) => Some("needs CAP_NET_ADMIN"),
+        _ => None,
     }
 }
 
@@ -454,6 +503,12 @@ mod tests {
                 at: at("x", 0, "blue"),
                 source: io::Error::from_raw_os_error(libc::EINVAL),
             },
+            Error::SocketOption {
+                option: "SO_BUSY_POLL_BUDGET",
+                value: 65536,
+                at: at("x", 0, "blue"),
+                source: io::Error::from_raw_os_error(libc::EINVAL),
+            },
             Error::Io {
                 op: "poll",
                 at: at("x", 0, "blue"),
@@ -465,6 +520,30 @@ mod tests {
             assert!(!e.to_string().contains(&os), "{e}");
             assert_eq!(e.report().matches(&os).count(), 1, "{}", e.report());
         }
+    }
+
+    #[test]
+    fn a_refused_option_is_named_with_its_value_and_why() {
+        let e = Error::SocketOption {
+            option: "SO_BUSY_POLL_BUDGET",
+            value: 65536,
+            at: at("xo1", 0, "xnetns-x-in"),
+            source: io::Error::from_raw_os_error(libc::EINVAL),
+        };
+        assert_eq!(
+            e.report(),
+            "cannot set SO_BUSY_POLL_BUDGET to 65536 on the AF_XDP socket on xo1 queue 0 in \
+             namespace xnetns-x-in (the kernel takes at most 65535): Invalid argument (os error 22)"
+        );
+        assert_eq!(e.location(), Some(&at("xo1", 0, "xnetns-x-in")));
+        let e = Error::SocketOption {
+            option: "SO_PREFER_BUSY_POLL",
+            value: 1,
+            at: at("xo1", 0, "root"),
+            source: io::Error::from_raw_os_error(libc::ENOPROTOOPT),
+        };
+        assert!(e.to_string().contains("Linux 5.11"), "{e}");
+        assert_eq!(e.raw_os_error(), Some(libc::ENOPROTOOPT));
     }
 
     #[test]

@@ -72,7 +72,9 @@ mod xsk_diag;
 pub use error::{Error, Location, QueueHolder, Result};
 pub use netns::Netns;
 pub use ring::{CompletionQueue, FillQueue, RxQueue, TxQueue};
-pub use socket::{BindFlags, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode};
+pub use socket::{
+    BindFlags, BusyPoll, Socket, SocketBuilder, SocketParts, StatisticsReader, XdpMode,
+};
 pub use stats::Statistics;
 pub use umem::{Frame, Umem, UmemBuilder};
 

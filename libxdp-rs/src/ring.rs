@@ -831,6 +831,59 @@ impl RxQueue {
     pub fn poll(&self, timeout_ms: i32) -> Result<bool> {
         poll_fd(&self.socket, libc::POLLIN, timeout_ms)
     }
+
+    /// The NAPI instance the kernel last delivered this socket's packets from
+    /// (`SO_INCOMING_NAPI_ID`): the one that [busy polling](crate::BusyPoll) polls. `None`
+    /// before the first packet, or when the device does not tell XDP its NAPI instance: busy
+    /// polling then has nothing to poll.
+    pub fn napi_id(&self) -> Result<Option<u32>> {
+        let mut id: libc::c_uint = 0;
+        let mut len = std::mem::size_of::<libc::c_uint>() as libc::socklen_t;
+        // SAFETY: id and len are valid for writes; the kernel writes at most len bytes.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.socket.fd(),
+                libc::SOL_SOCKET,
+                libc::SO_INCOMING_NAPI_ID,
+                (&mut id as *mut libc::c_uint).cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
+            return Err(self.socket.io_error("getsockopt SO_INCOMING_NAPI_ID", e));
+        }
+        Ok(Some(id).filter(|&id| id != 0))
+    }
+
+    /// Call into the kernel to receive, without waiting: one `recvfrom(fd, NULL, 0,
+    /// MSG_DONTWAIT)`. With [busy polling](crate::BusyPoll) set on the socket, this runs the
+    /// device queue's NAPI poll once, in the calling thread, which delivers what the device has
+    /// received into this ring; in zero-copy mode it also wakes the driver when the fill ring
+    /// [needs a wakeup](FillQueue::needs_wakeup). A busy-polling loop calls it when the ring
+    /// is empty, instead of sleeping in [`poll`](RxQueue::poll). `EAGAIN`, `EBUSY` and
+    /// `ENETDOWN` (try again later) are no error.
+    pub fn wakeup(&self) -> Result<()> {
+        // SAFETY: a zero-length recvfrom without address on the socket's open descriptor.
+        let rc = unsafe {
+            libc::recvfrom(
+                self.socket.fd(),
+                std::ptr::null_mut(),
+                0,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if rc >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EAGAIN | libc::EBUSY | libc::ENETDOWN) => Ok(()),
+            _ => Err(self.socket.io_error("recvfrom (wakeup)", e)),
+        }
+    }
 }
 
 /// The TX ring of a socket: packets to send.

@@ -15,7 +15,9 @@ use crate::stats::{self, Statistics};
 use crate::umem::{FillComp, QueueKey, Umem};
 
 mod builder;
+mod busy_poll;
 pub use builder::SocketBuilder;
+pub use busy_poll::BusyPoll;
 
 /// Flags for binding the socket (`sxdp_flags`). Only the first socket of a UMEM passes them to
 /// the kernel; later ones bind with `XDP_SHARED_UMEM` and inherit the first one's mode.

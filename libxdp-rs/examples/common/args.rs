@@ -52,9 +52,52 @@ pub struct ForwardArgs {
     pub xdp_mode: XdpModeArg,
     #[command(flatten)]
     pub copy_mode: CopyMode,
+    #[command(flatten)]
+    pub busy_poll: BusyPollArgs,
     /// No per-second lines.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--busy-poll` and its settings.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct BusyPollArgs {
+    /// Busy-poll the queues: SO_PREFER_BUSY_POLL, SO_BUSY_POLL and SO_BUSY_POLL_BUDGET on every
+    /// socket (Linux 5.11+), and a loop that never sleeps: when idle it calls recvfrom() to run
+    /// the ingress queue's NAPI. Preferred busy polling takes effect only where the ingress
+    /// device defers its interrupts (its napi_defer_hard_irqs and gro_flush_timeout, which
+    /// forward leaves alone).
+    #[arg(long)]
+    pub busy_poll: bool,
+    /// SO_BUSY_POLL with --busy-poll, in microseconds.
+    #[arg(
+        long,
+        value_name = "US",
+        default_value = "20",
+        requires = "busy_poll",
+        value_parser = count_in::<0, { i32::MAX as u64 }, u32>
+    )]
+    pub busy_poll_usecs: u32,
+    /// SO_BUSY_POLL_BUDGET with --busy-poll: packets per poll (0: the kernel's default, 8).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "64",
+        requires = "busy_poll",
+        value_parser = count_in::<0, 65535, u32>
+    )]
+    pub busy_poll_budget: u32,
+}
+
+impl BusyPollArgs {
+    /// The sockets' busy-polling options; `None` without `--busy-poll`.
+    pub fn settings(self) -> Option<libxdp_rs::BusyPoll> {
+        self.busy_poll.then_some(libxdp_rs::BusyPoll {
+            usecs: self.busy_poll_usecs,
+            budget: self.busy_poll_budget,
+            prefer: true,
+        })
+    }
 }
 
 /// `txonly`'s command line.
@@ -322,6 +365,44 @@ mod tests {
         .unwrap();
         assert_eq!(a.xdp_mode, XdpModeArg::Skb);
         assert!(a.copy_mode.bind_flags().copy);
+        assert_eq!(a.busy_poll.settings(), None);
+        let a = ForwardArgs::try_parse_from([
+            "forward",
+            "--ingress",
+            "a",
+            "--egress",
+            "b",
+            "--busy-poll",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.busy_poll.settings(),
+            Some(libxdp_rs::BusyPoll {
+                usecs: 20,
+                budget: 64,
+                prefer: true
+            })
+        );
+        let a = ForwardArgs::try_parse_from([
+            "forward",
+            "--ingress",
+            "a",
+            "--egress",
+            "b",
+            "--busy-poll",
+            "--busy-poll-usecs",
+            "50",
+            "--busy-poll-budget=0",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.busy_poll.settings(),
+            Some(libxdp_rs::BusyPoll {
+                usecs: 50,
+                budget: 0,
+                prefer: true
+            })
+        );
         for bad in [
             &["forward", "--ingress", "x"][..],
             &[
@@ -341,6 +422,25 @@ mod tests {
                 "b",
                 "--copy",
                 "--zero-copy",
+            ],
+            &[
+                "forward",
+                "--ingress",
+                "a",
+                "--egress",
+                "b",
+                "--busy-poll-budget",
+                "64",
+            ],
+            &[
+                "forward",
+                "--ingress",
+                "a",
+                "--egress",
+                "b",
+                "--busy-poll",
+                "--busy-poll-budget",
+                "65536",
             ],
             &["txonly", "--dev", "x", "--size", "10"],
             &["txonly", "--bogus"],

@@ -3,9 +3,10 @@
 //! `build()` checks the settings ([`SocketBuilder::validate`]), enters the device's namespace on
 //! the calling thread, and there finds the device ([`find_device`]), checks the queue id against
 //! the device's queues ([`check_queue`]), creates and binds the socket with the UMEM's lock held
-//! ([`SocketBuilder::create`]: libxdp also sets up its default program), trying again while the
-//! kernel is still releasing the queue ([`SocketBuilder::bind`]), and inserts the socket into the
-//! caller's XSKMAP ([`insert_into_xskmap`]). Then it leaves the namespace and makes the rings.
+//! ([`SocketBuilder::create`]: libxdp also sets up its default program; the busy-polling options
+//! are set there too), trying again while the kernel is still releasing the queue
+//! ([`SocketBuilder::bind`]), and inserts the socket into the caller's XSKMAP
+//! ([`insert_into_xskmap`]). Then it leaves the namespace and makes the rings.
 
 use std::ffi::CString;
 use std::io;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use libxdp_sys as sys;
 
+use super::busy_poll::{self, BusyPoll};
 use super::{BindFlags, Socket, SocketInner, XdpMode};
 use crate::error::{Error, Location, QueueHolder, Result};
 use crate::limits;
@@ -49,6 +51,7 @@ pub struct SocketBuilder {
     default_program: Option<bool>,
     xskmap: Option<io::Result<OwnedFd>>,
     busy_timeout: Duration,
+    busy_poll: Option<BusyPoll>,
     /// Unit tests ask the kernel itself about queue ids beyond the device's.
     #[cfg(test)]
     skip_queue_check: bool,
@@ -79,6 +82,7 @@ impl SocketBuilder {
             default_program: None,
             xskmap: None,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            busy_poll: None,
             #[cfg(test)]
             skip_queue_check: false,
         }
@@ -165,6 +169,17 @@ impl SocketBuilder {
         self
     }
 
+    /// Busy polling of the socket's device queue: the options `SO_PREFER_BUSY_POLL`,
+    /// `SO_BUSY_POLL` and `SO_BUSY_POLL_BUDGET`, set before the socket is handed out; default
+    /// none set (the system's `net.core.busy_read`). They take effect only if the application
+    /// keeps calling into the socket instead of sleeping, and preferred busy polling only if
+    /// the device defers its interrupts (`napi_defer_hard_irqs`, `gro_flush_timeout`): see
+    /// [`BusyPoll`]. A refusal is [`Error::SocketOption`], and no socket is made.
+    pub fn busy_poll(mut self, settings: BusyPoll) -> Self {
+        self.busy_poll = Some(settings);
+        self
+    }
+
     /// Create the socket: enter the namespace on the calling thread (left again before
     /// returning, also on error), create and bind the socket, attach libxdp's default
     /// program if it receives (see [`default_program`](SocketBuilder::default_program)).
@@ -182,6 +197,8 @@ impl SocketBuilder {
     /// - [`Error::QueueBusy`]: `EBUSY` still after [`busy_timeout`](SocketBuilder::busy_timeout)
     ///   with no live socket known to hold the queue;
     /// - [`Error::SocketCreate`]: e.g. `EPERM` without privileges;
+    /// - [`Error::SocketOption`]: the kernel refused a [`busy_poll`](SocketBuilder::busy_poll)
+    ///   option;
     /// - [`Error::XskMap`].
     pub fn build(mut self, umem: &Umem) -> Result<Socket> {
         let ifname = self.validate()?;
@@ -364,6 +381,15 @@ impl SocketBuilder {
         let mut state = umem.inner.lock();
         self.check_umem_state(&state, umem, key, netns)?;
         let owner = !state.first_done;
+        // The UMEM's first socket is the UMEM's own, which cannot be unbound once bound: its
+        // options are set before the bind, and put back if anything then fails.
+        let owner_options = if owner {
+            // SAFETY: the UMEM is live (umem holds it) and its mutex is held.
+            let umem_fd = unsafe { sys::xsk_umem__fd(umem.inner.xsk_umem) };
+            Some((umem_fd, self.set_busy_poll(umem_fd, netns)?))
+        } else {
+            None
+        };
         let mut fill_comp = if owner {
             state.saved.take().unwrap_or_default()
         } else {
@@ -396,11 +422,25 @@ impl SocketBuilder {
             if owner {
                 state.saved = Some(fill_comp);
             }
+            if let Some((umem_fd, previous)) = owner_options {
+                previous.restore(umem_fd);
+            }
             let errno = if rc < 0 { -rc } else { libc::EINVAL };
             return Err(self.create_error(errno, umem, netns));
         }
         // SAFETY: xsk is the live socket just created.
         let fd = unsafe { sys::xsk_socket__fd(xsk) };
+        // Any other socket has a descriptor of its own, made (and bound) just now: its options
+        // are set now, and if that fails, it goes again, with its program, inside its
+        // namespace and before anything else knows of it.
+        if !owner {
+            if let Err(e) = self.set_busy_poll(fd, netns) {
+                // SAFETY: xsk was created above and is deleted once, here, with the UMEM's
+                // mutex held; the ring structs it points to are still alive (locals).
+                crate::logging::libbpf_quiet(|| unsafe { sys::xsk_socket__delete(xsk) });
+                return Err(e);
+            }
+        }
         state.queues.insert(key);
         state.live += 1;
         state.first_done = true;
@@ -411,6 +451,20 @@ impl SocketBuilder {
             fill_comp,
             rx,
             tx,
+        })
+    }
+
+    /// Set the [`busy_poll`](SocketBuilder::busy_poll) options, if any, on `fd`; what they were
+    /// before, to put back. A refusal puts back those set before it.
+    fn set_busy_poll(&self, fd: RawFd, netns: &Netns) -> Result<busy_poll::Previous> {
+        let Some(settings) = &self.busy_poll else {
+            return Ok(busy_poll::Previous::default());
+        };
+        busy_poll::apply(fd, settings).map_err(|r| Error::SocketOption {
+            option: r.option,
+            value: r.value,
+            at: self.location(netns),
+            source: r.source,
         })
     }
 
