@@ -242,6 +242,7 @@ phase() {
 	cpu0=$(cpu_ns "$fwd_pid")
 	read -r -a t0 <<<"$(cpu_ticks "$fwd_pid")"
 	generate "$pps" "$m"
+	cat "$work/gen" >>"$work/gen.all"
 	sleep "$drain"
 	cpu1=$(cpu_ns "$fwd_pid")
 	read -r -a t1 <<<"$(cpu_ticks "$fwd_pid")"
@@ -280,6 +281,7 @@ run_m() {
 	sleep 0.5
 
 	local full fixed rss umem_bytes
+	: >"$work/gen.all"
 	phase 0 "$m"
 	full=("${result[@]}")
 	phase "$fixed_pps" "$m"
@@ -314,6 +316,17 @@ run_m() {
 		exit 1
 	fi
 
+	# Per pair i (1..M): sent (both phases; M=1: the generator's total), forwarded, counted.
+	local per_pair
+	per_pair=$(awk -v m="$m" -v tag="$tag" '
+		FILENAME ~ /gen.all$/ && $1 == "dev" { sent[substr($2, length(tag) + 2)] += $4 }
+		FILENAME ~ /gen.all$/ && $1 == "sent" && m == 1 { sent[1] += $2 }
+		FILENAME ~ /fwd.pairs$/ { fwd[substr($1, length(tag) + 2)] = $2 }
+		FILENAME ~ /sink.pairs$/ { cnt[substr($1, length(tag) + 2)] = $2 }
+		END { for (i = 1; i <= m; i++)
+			printf "%s{\"sent\":%d,\"forwarded\":%d,\"counted\":%d}", (i > 1 ? "," : ""),
+				sent[i], fwd[i], cnt[i] }' "$work/gen.all" "$work/fwd.pairs" "$work/sink.pairs")
+
 	# min_pair_share: the smallest pair's count over the mean pair's (1: all equal), overall.
 	local share kernel
 	# The ingress sockets' drop counters: why sent and forwarded differ.
@@ -327,7 +340,7 @@ run_m() {
 		-v fwd="$fwd_total" -v pps="$fixed_pps" -v setup="$setup_s" -v kd="${kernel[0]}" \
 		-v kr="${kernel[1]}" -v kf="${kernel[2]}" -v sc="${full[4]}" -v st="${full[5]}" \
 		-v po="${full[6]}" -v ut="${full[7]}" -v kt="${full[8]}" -v fsc="${fixed[4]}" \
-		-v fst="${fixed[5]}" -v fpo="${fixed[6]}" '
+		-v fst="${fixed[5]}" -v fpo="${fixed[6]}" -v per_pair="$per_pair" '
 		# Per 1000 packets counted at the sink; -1 where perf did not count.
 		function per_k(n, pkts) { return (n >= 0 && pkts > 0) ? n * 1000 / pkts : -1 }
 		BEGIN {
@@ -346,9 +359,9 @@ run_m() {
 		printf "\"fixed_poll_per_kpkt\":%.1f,", per_k(fpo, fcnt)
 		# Share of the full-speed phase CPU ticks spent in user space (coarse: 10 ms ticks).
 		printf "\"user_tick_share\":%.3f,", (ut + kt > 0) ? ut / (ut + kt) : 0
-		printf "\"topology_setup_s\":%s}\n", setup
+		printf "\"topology_setup_s\":%s,\"per_pair\":[%s]}\n", setup, per_pair
 	}' >>"$work/rows"
-	tail -1 "$work/rows" | awk -F'[:,}]' '{
+	tail -1 "$work/rows" | sed 's/,"per_pair".*/}/' | awk -F'[:,}]' '{
 		for (i = 1; i < NF; i += 2) { gsub(/[{"]/, "", $i); v[$i] = $(i + 1) }
 		printf "  M=%-3s %7.3f Mpps  %7.1f ns/pkt  at %s pps: %7.1f ns/pkt  rss %s KiB  umem %s B  sent %s  forwarded %s  min share %s  syscalls/kpkt %s (sendto %s, poll %s), at %s pps %s (sendto %s, poll %s)  (ring full %s, fill empty %s; set-up %s s)\n",
 			v["pairs"], v["mpps"], v["cpu_ns_per_pkt"], v["fixed_rate_pps"],
@@ -371,7 +384,8 @@ ratio() {
 	awk -F'[:,}]' -v key="$1" -v want="$2" '{
 		for (i = 1; i < NF; i += 2) { gsub(/[{"]/, "", $i); v[$i] = $(i + 1) }
 		if (v["pairs"] == 1) a = v[key]; if (v["pairs"] == want) b = v[key] }
-		END { if (a > 0 && b != "") printf "%.3f", b / a; else printf "null" }' "$work/rows"
+		END { if (a > 0 && b != "") printf "%.3f", b / a; else printf "null" }' \
+		< <(sed 's/,"per_pair".*/}/' "$work/rows")
 }
 largest=$(echo "$pair_counts" | tr ' ' '\n' | sort -n | tail -1)
 mkdir -p "$(dirname "$json")"
