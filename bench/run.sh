@@ -253,8 +253,12 @@ elif ! (cd "$top" && $cargo run --release --quiet -p "$rings_pkg" -- --help 2>/d
 else
 	echo "== ring instructions (valgrind): $rings_pkg --instr"
 	rc=0
+	# The batches (1, 16, 64, 256), and 2, 4, 8, where a light load's polls land and
+	# where Rust loses (bench/README.md).
+	instr_batches=()
+	for b in 1 2 4 8 16 64 256; do instr_batches+=(--batch "$b"); done
 	(cd "$top" && $cargo run --release --quiet -p "$rings_pkg" -- --instr "${qflag[@]}" \
-		--json "$work/rings-instr.json") || rc=$?
+		"${instr_batches[@]}" --json "$work/rings-instr.json") || rc=$?
 	# 3: valgrind is not installed; the rest of the benchmarks still run.
 	if [ "$rc" = 3 ]; then
 		echo "   ring instructions skipped: valgrind is missing (Debian: valgrind)"

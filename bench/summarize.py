@@ -171,6 +171,29 @@ def num(x, prec=2):
     return "-" if x is None else f"{x:.{prec}f}"
 
 
+# The batches the Rust/C instruction target is judged at (issue #14); other batches the bench
+# runs are reported beside them, not hidden.
+JUDGED_BATCHES = (1, 16, 64, 256)
+
+
+def instr_verdict(instr):
+    """Worst Rust/C instructions per descriptor per batch over both rings (fill/completion and
+    RX/TX), the worst over the judged batches, and the worst over the others."""
+    worst = {}
+    for ring in ("batches", "batches_xdp_desc"):
+        for b, v in (instr.get(ring) or {}).items():
+            if isinstance(v, dict) and v.get("ratio") is not None:
+                worst[int(b)] = max(worst.get(int(b), 0.0), v["ratio"])
+    by_batch = sorted(worst.items())
+    judged = [r for b, r in by_batch if b in JUDGED_BATCHES]
+    other = [r for b, r in by_batch if b not in JUDGED_BATCHES]
+    return {
+        "worst_by_batch": by_batch,
+        "ratio_worst_judged": max(judged) if judged else None,
+        "ratio_worst_other": max(other) if other else None,
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", required=True, help="run.sh's work directory")
@@ -295,7 +318,9 @@ def main():
     if rings:
         headline["ring_ops_rust_over_c_worst"] = rings.get("ratio_worst")
     if instr:
-        headline["ring_instr_per_desc_rust_over_c_worst"] = instr.get("ratio_worst")
+        instr.update(instr_verdict(instr))
+        headline["ring_instr_per_desc_rust_over_c_worst"] = instr["ratio_worst_judged"]
+        headline["ring_instr_per_desc_rust_over_c_worst_other_batches"] = instr["ratio_worst_other"]
     if setup:
         headline["setup_growth_1024_over_64"] = setup.get("growth_1024_over_64")
     if scale:
@@ -435,14 +460,18 @@ def report(res, fwd, vs_c, vs_peer, busy, ceiling, skipped, fixed_pps, full_gen,
             print()
     if rings and rings.get("ratio_worst") is not None:
         print(f"ring ops Rust/C: {rings['ratio_worst']:.2f} (worst batch)")
-    if instr and instr.get("ratio_worst") is not None:
-        per = ", ".join(
-            f"{b}: {v['ratio']:.2f}"
-            for b, v in sorted((instr.get("batches") or {}).items(), key=lambda kv: int(kv[0]))
-            if isinstance(v, dict) and v.get("ratio") is not None
-        )
-        print(f"ring instr/desc Rust/C: {instr['ratio_worst']:.2f} (worst batch; valgrind"
-              + (f"; per batch {per}" if per else "") + ")")
+    if instr and instr.get("ratio_worst_judged") is not None:
+        per = ", ".join(f"{b}: {r:.2f}" for b, r in instr["worst_by_batch"] if b in JUDGED_BATCHES)
+        print(f"ring instr/desc Rust/C: {instr['ratio_worst_judged']:.2f} (worst of both rings at "
+              f"batches 1, 16, 64, 256; valgrind; per batch {per})")
+        other = [(b, r) for b, r in instr["worst_by_batch"] if b not in JUDGED_BATCHES]
+        if other:
+            print("ring instr/desc Rust/C at other batches: "
+                  + ", ".join(f"{b}: {r:.2f}" for b, r in other)
+                  + (" (where Rust loses: LLVM's unrolled, vectorised loop costs ~20 "
+                     "instructions per call before its first descriptor; gcc -O2's plain "
+                     "masked loop does not; see bench/README.md)"
+                     if any(r > 1.0 for _, r in other) else ""))
     oc = vs_c.get("ours", {})
     cpu = oc.get("cpu_full")
     if cpu and cpu.per_round:
