@@ -276,6 +276,14 @@ fn run(args: ForwardArgs) -> Result<bool, String> {
     let report = handle
         .join()
         .map_err(|_| "the forwarding thread panicked".to_string())??;
+    // Where frames were lost, if any: the ingress socket's and the egress socket's counters.
+    match (in_user.statistics_v2(), out_user.statistics_v2()) {
+        (Ok(i), Ok(e)) => println!(
+            "kernel: ingress rx_dropped {} rx_ring_full {} fill_ring_empty {}; tx_invalid_descs {}",
+            i.rx_dropped, i.rx_ring_full, i.rx_fill_ring_empty_descs, e.tx_invalid_descs
+        ),
+        (Err(e), _) | (_, Err(e)) => eprintln!("xdpilone-forward: XDP statistics: {}", errno(e)),
+    }
     report.print(start.elapsed());
     drop((in_user, out_user, umem));
     Ok(report.unfinished == 0)

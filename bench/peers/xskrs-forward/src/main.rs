@@ -132,6 +132,17 @@ impl Forwarder {
             }
         }
         report.unfinished = self.in_flight + self.held as u64;
+        // Where frames were lost, if any: the ingress socket's and the egress socket's counters.
+        match (self.rx.fd().xdp_statistics(), self.tx.fd().xdp_statistics()) {
+            (Ok(i), Ok(e)) => println!(
+                "kernel: ingress rx_dropped {} rx_ring_full {} fill_ring_empty {}; tx_invalid_descs {}",
+                i.rx_dropped(),
+                i.rx_ring_full(),
+                i.rx_fill_ring_empty_descs(),
+                e.tx_invalid_descs()
+            ),
+            (Err(e), _) | (_, Err(e)) => eprintln!("xskrs-forward: XDP statistics: {e}"),
+        }
         Ok(report)
     }
 }
