@@ -182,11 +182,11 @@ else
 	# The new tests on the tree without the fixes: the first patch and the test patches.
 	if [ ${#new_tests[@]} -gt 0 ]; then
 		without=$work/without-fixes
-		git clone -q "$tree" "$without"
-		git -C "$without" checkout -q --detach "$first_commit"
+		git -c advice.detachedHead=false -c init.defaultBranch=main clone -q "$tree" "$without"
+		git -C "$without" -c advice.detachedHead=false checkout -q --detach "$first_commit"
 		for c in "${test_commits[@]}"; do
 			git -C "$without" -c user.name=patches-check-main -c user.email=check@xdp-netns.invalid \
-				cherry-pick -q "$c" >"$logs/cherry-pick.log" 2>&1 ||
+				cherry-pick "$c" >"$logs/cherry-pick.log" 2>&1 ||
 				{ cat "$logs/cherry-pick.log"; fail "test commit $(g log -1 --format=%s "$c") does not apply without the fixes"; }
 		done
 		cp "$tree/config.mk" "$without/config.mk"
