@@ -13,6 +13,10 @@
 #                      against the system library, put the distribution's back (root)
 #   make patches       regenerate patches/ from the git tree in build/src
 #   make patches-check prove the series applies with git am and every prefix compiles
+#   make source-main UPSTREAM_MAIN=TREE   build/src-main: upstream main + patches/upstream-main
+#   make patches-main  regenerate patches/upstream-main/ from build/src-main
+#   make patches-check-main UPSTREAM_MAIN=TREE  the series for upstream main: git am, every
+#                      prefix builds (-Werror), upstream's libxdp tests, checkpatch
 #   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
 #   make test-apps     real AF_XDP applications (Debian's Open vSwitch, afxdp ports) on the
 #                      distribution's libxdp and on ours, as a table (root)
@@ -140,6 +144,22 @@ patches:
 
 patches-check:
 	@./tests/patches-check.sh $(BUILD)/patches-check
+
+# The series for upstream's main branch (patches/upstream-main/, see its PULL_REQUEST.md).
+# UPSTREAM_MAIN: a git tree of xdp-tools main (no GitHub at run time); without it the check
+# says so and skips. Patches are from whoever runs patches-main (git config user.name/email;
+# PATCH_IDENT="Name <email>" overrides), as for `make patches`.
+UPSTREAM_MAIN ?=
+SRC_MAIN := $(BUILD)/src-main
+.PHONY: source-main patches-main patches-check-main
+source-main:
+	@./libxdp/prepare-main.sh "$(UPSTREAM_MAIN)" $(SRC_MAIN)
+
+patches-main:
+	@./libxdp/format-patches.sh --base upstream-main $(SRC_MAIN) patches/upstream-main
+
+patches-check-main:
+	@./tests/patches-check-main.sh $(BUILD)/patches-check-main "$(UPSTREAM_MAIN)"
 
 clean:
 	rm -rf $(OUT) $(BUILD)/out-* $(BUILD)/patches-check $(BUILD)/tests
