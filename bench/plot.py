@@ -98,7 +98,11 @@ def instr_panel(ax, instr):
     ax.set_ylabel("instructions per descriptor")
     title = "Ring ops, instructions (valgrind)"
     if instr.get("ratio_worst") is not None:
-        title += f"\nworst Rust/C {instr['ratio_worst']:.2f}"
+        if instr.get("ratio_worst_judged") is not None:
+            title += (f"\nworst Rust/C {instr['ratio_worst_judged']:.2f} at 1, 16, 64, 256; "
+                      f"{instr['ratio_worst_other']:.2f} at 2-8")
+        else:
+            title += f"\nworst Rust/C {instr['ratio_worst']:.2f}"
     ax.set_title(title)
     ax.legend(fontsize=7)
     ax.margins(y=0.15)
