@@ -17,6 +17,8 @@
 #   make patches-main  regenerate patches/upstream-main/ from build/src-main
 #   make patches-check-main UPSTREAM_MAIN=TREE  the series for upstream main: git am, every
 #                      prefix builds (-Werror), upstream's libxdp tests, checkpatch
+#   make test-kernels-main  after patches-check-main: repro.sh and upstream's libxdp tests,
+#                      without the fixes and with the series, on kernels in VMs (KERNELS=)
 #   make test-fault    fault injection: the N-th call of each function fails, pristine against patched
 #   make test-apps     real AF_XDP applications (Debian's Open vSwitch, afxdp ports) on the
 #                      distribution's libxdp and on ours, as a table (root)
@@ -151,7 +153,7 @@ patches-check:
 # PATCH_IDENT="Name <email>" overrides), as for `make patches`.
 UPSTREAM_MAIN ?=
 SRC_MAIN := $(BUILD)/src-main
-.PHONY: source-main patches-main patches-check-main
+.PHONY: source-main patches-main patches-check-main test-kernels-main
 source-main:
 	@./libxdp/prepare-main.sh "$(UPSTREAM_MAIN)" $(SRC_MAIN)
 
@@ -160,6 +162,9 @@ patches-main:
 
 patches-check-main:
 	@./tests/patches-check-main.sh $(BUILD)/patches-check-main "$(UPSTREAM_MAIN)"
+
+test-kernels-main:
+	@PATCHES_CHECK_MAIN_DIR=$(abspath $(BUILD))/patches-check-main ./tests/kernels/upstream-main.sh
 
 clean:
 	rm -rf $(OUT) $(BUILD)/out-* $(BUILD)/patches-check $(BUILD)/tests
