@@ -33,6 +33,9 @@ set -euo pipefail
 {
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+bench_name=bench
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 quick=0
 case "${1:-}" in
 --quick) quick=1 ;;
@@ -274,19 +277,6 @@ fi
 # ------------------------------------------------------------------------------------------
 # Forwarding: generator -> outer (root ns) -> forwarder -> inner (ns) -> sink (XDP_DROP)
 
-# Wait until the program writing $1 prints its "ready" line, or fail.
-wait_ready() {
-	local out=$1 pid=$2 name=$3
-	for _ in $(seq 300); do
-		grep -q '^ready' "$out" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "bench: $name did not start:" >&2
-	cat "$out" "$out.err" >&2 || true
-	exit 1
-}
-
 # The scheduler's runtime so far of each thread of live process $1, in ns, as a JSON list
 # (/proc/PID/task/*/schedstat; utime + stime count whole clock ticks).
 cpu_ns_of() {
@@ -305,19 +295,6 @@ cpu_ticks() {
 		[ "$name" = "cpu$1" ] && { printf '[%s,%s,%s,%s,%s,%s,%s,%s]' "$u" "$n" "$s" "$i" "$w" "$q" "$sq" "$st"; return; }
 	done </proc/stat
 	printf '[]'
-}
-
-# Stop a program with SIGINT and wait for it; fail if it fails.
-stop() {
-	local pid=$1 name=$2 rc=0
-	kill -CONT "$pid" 2>/dev/null || true
-	kill -INT "$pid" 2>/dev/null || true
-	wait "$pid" || rc=$?
-	if [ "$rc" != 0 ]; then
-		echo "bench: $name exited with $rc:" >&2
-		cat "$work/$name" "$work/$name.err" >&2 || true
-		exit 1
-	fi
 }
 
 num() { sed -n "$2" "$work/$1" | tail -1; }
@@ -366,22 +343,6 @@ probe_xdp_gen() {
 	counted=$(num probe 's/^counted \([0-9]*\) packets.*/\1/p')
 	[ "${counted:-0}" = 10000 ] && return 0
 	echo "   xdp_gen cannot send here ($(head -c 300 "$work/probe.gen")); full-speed runs use txonly"
-	return 1
-}
-
-# What sink $1 (a pid, writing to file $2) has counted so far: it prints `count N` on SIGUSR1.
-sink_count() {
-	local pid=$1 file=$2 before
-	before=$(grep -c '^count ' "$file" || true)
-	kill -USR1 "$pid"
-	for _ in $(seq 500); do
-		if [ "$(grep -c '^count ' "$file" || true)" -gt "$before" ]; then
-			sed -n 's/^count //p' "$file" | tail -1
-			return 0
-		fi
-		sleep 0.01
-	done
-	echo "bench: the sink writing $file does not answer" >&2
 	return 1
 }
 

@@ -31,6 +31,9 @@ set -euo pipefail
 {
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+bench_name=scale
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 quick=0
 json=
 usage() { echo "usage: $0 [--quick] --json FILE" >&2; exit 2; }
@@ -145,49 +148,9 @@ topology_down() {
 # ------------------------------------------------------------------------------------------
 # Processes
 
-wait_ready() {
-	local out=$1 pid=$2 name=$3
-	for _ in $(seq 600); do
-		grep -q '^ready' "$out" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "scale: $name did not start:" >&2
-	cat "$out" "$out.err" >&2 || true
-	exit 1
-}
-
-# Stop a program with SIGINT and wait for it; fail if it fails.
-stop() {
-	local pid=$1 name=$2 rc=0
-	kill -INT "$pid" 2>/dev/null || true
-	wait "$pid" || rc=$?
-	if [ "$rc" != 0 ]; then
-		echo "scale: $name exited with $rc:" >&2
-		cat "$work/$name" "$work/$name.err" >&2 || true
-		exit 1
-	fi
-}
-
 # CPU time of a live process, all its threads, in ns (scheduler runtime).
 cpu_ns() {
 	cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
-# What the sink has counted so far in all: it prints `count N` on SIGUSR1.
-sink_count() {
-	local pid=$1 file=$2 before
-	before=$(grep -c '^count ' "$file" || true)
-	kill -USR1 "$pid"
-	for _ in $(seq 500); do
-		if [ "$(grep -c '^count ' "$file" || true)" -gt "$before" ]; then
-			sed -n 's/^count //p' "$file" | tail -1
-			return 0
-		fi
-		sleep 0.01
-	done
-	echo "scale: the sink does not answer" >&2
-	return 1
 }
 
 # Traffic into every pair for $duration s, at full speed ($1 = 0) or $1 frames/s in all.
